@@ -1,0 +1,61 @@
+"""The ledger's exceptions: callers never see sqlite3 errors, only these."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every ledger error; `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+    hint: str | None = None
+
+
+class ConcurrentAppend(LedgerError):
+    """Another writer appended to the same release first (optimistic concurrency)."""
+
+    def __init__(self, release: str, expected: int, actual: int):
+        self.release, self.expected, self.actual = release, expected, actual
+        super().__init__(
+            f"release {release} moved on while this command ran "
+            f"(expected event #{expected}, the ledger is at #{actual})"
+        )
+        self.hint = "another command wrote to this release; run it again"
+
+
+class DuplicateKey(LedgerError):
+    """An event with this idempotency key is already recorded."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"an event with idempotency key {key!r} is already recorded")
+
+
+class ChainBroken(LedgerError):
+    """The hash chain does not verify; `seq` is the first bad event."""
+
+    exit_code = 4
+
+    def __init__(self, seq: int, path: str = "ledger"):
+        self.seq = seq
+        super().__init__(f"the hash chain of {path} is broken at event seq {seq}")
+        self.hint = "the ledger was changed outside release; restore it from a backup or events.jsonl"
+
+
+class LockHeld(LedgerError):
+    """Another live process holds the release's lock."""
+
+    def __init__(self, release: str, holder):
+        self.release, self.holder = release, holder
+        super().__init__(
+            f"release {release} is locked by pid {holder.pid} on {holder.host} since {holder.since}"
+        )
+        self.hint = "wait for that command to finish; a lock of a dead process is taken over"
+
+
+class LedgerCorrupt(LedgerError):
+    """The ledger file cannot be read as a ledger."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        super().__init__(f"the ledger {path} cannot be read: {reason}")
+        self.hint = "restore the file from a backup; events.jsonl in release_logs/ holds each release's events"
