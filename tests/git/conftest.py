@@ -1,0 +1,59 @@
+"""Fixtures for the git adapter: a real bare remote and a clone of it, built with the git binary."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from adapters.git import Git
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+
+
+def sh(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` for test setup and return its output."""
+    import os
+
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV}).stdout.strip()
+
+
+@pytest.fixture(name="sh")
+def sh_fixture():
+    """The `sh(cwd, *args)` helper, for tests that play another person pushing."""
+    return sh
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A bare remote with `main` and `dev` holding VERSION 0.3.0 and a README."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    sh(seed, "init", "-q", "-b", "main")
+    (seed / "VERSION").write_text("0.3.0\n")
+    (seed / "README.md").write_text("# product\n")
+    sh(seed, "add", "VERSION", "README.md")
+    sh(seed, "commit", "-q", "-m", "seed")
+    sh(seed, "branch", "dev")
+    bare = tmp_path / "remote.git"
+    sh(tmp_path, "clone", "-q", "--bare", str(seed), str(bare))
+    return bare
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, remote: Path) -> Path:
+    """A clone of the remote, on `dev`, with a committer identity."""
+    work = tmp_path / "product"
+    sh(tmp_path, "clone", "-q", "-b", "dev", str(remote), str(work))
+    sh(work, "config", "user.name", "Test")
+    sh(work, "config", "user.email", "test@example.invalid")
+    return work
+
+
+@pytest.fixture
+def git(checkout: Path) -> Git:
+    """The adapter over the clone."""
+    return Git(checkout)
