@@ -1,0 +1,471 @@
+"""The model catalogue: the target's `workflows/model_spec.py` read as a syntax tree (DOMAIN §3).
+
+The file is parsed with libcst and never executed (DESIGN §2): a release must not run the
+product's code, and the same tree is what `workflows.catalogue_edit` edits. What is read:
+module-level `ImplSpec(...)` variables and string constants, then every `ModelSpecTemplate(...)`
+call in source order. Enum members are kept by name (`DeviceTypes.GALAXY_T3K` -> "GALAXY_T3K").
+Anything that cannot be read statically is a `CatalogueError` naming file:line and the expression.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+from pydantic import BaseModel, ConfigDict
+
+from workflows.errors import CatalogueError
+
+CATALOGUE_PATH = "workflows/model_spec.py"
+
+# DOMAIN §3: the devices of the seed era plus the later Blackhole boxes. A target that defines
+# more in its own `class DeviceTypes` (here or in workflows/workflow_types.py) extends the list.
+KNOWN_DEVICES = frozenset({
+    "CPU", "E150", "N150", "P100", "P150", "P150X4", "P150X8", "N150X4", "N300", "T3K",
+    "GALAXY", "GALAXY_T3K", "GPU", "P300", "P300X2",
+})
+STATUSES = ("EXPERIMENTAL", "FUNCTIONAL", "COMPLETE", "TOP_PERF")
+DEFAULT_STATUS = "EXPERIMENTAL"  # the ModelSpecTemplate default upstream
+DEFAULT_RELEASE_REPO = (
+    "ghcr.io/tenstorrent/tt-inference-server/vllm-tt-metal-src-release-ubuntu-22.04-amd64"
+)
+# Dataclasses of the seed file that carry only data: read as dicts of their keyword arguments.
+_DATA_CALLS = frozenset({"SystemRequirements", "VersionRequirement", "PerformanceTarget"})
+_OTHER_ENUMS = frozenset({"ModelType", "VersionMode"})
+_REQUIRED = ("weights", "impl", "tt_metal_commit", "device_model_specs")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ImplSpec(_Frozen):
+    """Where a model's implementation lives (an `ImplSpec(...)` of the catalogue)."""
+
+    impl_id: str
+    impl_name: str
+    repo_url: str
+    code_path: str
+
+
+class DeviceModelSpec(_Frozen):
+    """One device entry of a template; `device` is the DeviceTypes member name."""
+
+    device: str
+    max_concurrency: int | None = None
+    max_context: int | None = None
+    default_impl: bool = False
+    perf_targets_map: dict[str, Any] = {}
+    vllm_args: dict[str, Any] = {}
+    override_tt_config: dict[str, Any] = {}
+    env_vars: dict[str, Any] = {}
+
+
+class ModelSpecTemplate(_Frozen):
+    """One `ModelSpecTemplate(...)` call as written; `status` is None when the field is absent."""
+
+    index: int
+    line: int
+    impl: ImplSpec
+    impl_var: str | None
+    weights: list[str]
+    tt_metal_commit: str
+    vllm_commit: str | None = None
+    device_model_specs: list[DeviceModelSpec]
+    status: str | None = None
+    docker_image: str | None = None
+    extra: dict[str, Any] = {}  # every other keyword, evaluated (env_vars, model_type, ...)
+    fields: tuple[str, ...] = ()  # the keywords present in the source, in order
+
+
+class Catalogue(_Frozen):
+    """Every template of one catalogue file, in source order."""
+
+    path: str
+    templates: list[ModelSpecTemplate]
+    impls: dict[str, ImplSpec] = {}
+
+
+class ModelSpec(_Frozen):
+    """One expanded (weight, device) model, as DOMAIN §3 names it."""
+
+    model_id: str
+    model_name: str
+    weight: str
+    impl: ImplSpec
+    impl_name: str
+    impl_id: str
+    device: str
+    device_model_spec: DeviceModelSpec
+    template_index: int
+    tt_metal_commit: str
+    vllm_commit: str | None
+    status: str
+    docker_image: str
+    docker_image_explicit: bool
+    default_impl: bool
+    version: str
+    code_link: str
+    extra: dict[str, Any] = {}
+
+
+# --- expansion -----------------------------------------------------------------------------
+
+def model_name_of(weight: str) -> str:
+    """The model name of a Hugging Face repo: its last path segment."""
+    return weight.rstrip("/").rsplit("/", 1)[-1]
+
+
+def model_id_of(impl_name: str, weight: str, device: str) -> str:
+    """`id_{impl_name}_{model_name}_{device.lower()}` (DOMAIN §3)."""
+    return f"id_{impl_name}_{model_name_of(weight)}_{device.lower()}"
+
+
+def default_docker_image(version: str, tt_metal_commit: str, vllm_commit: str | None,
+                         repo: str = DEFAULT_RELEASE_REPO) -> str:
+    """The derived release image: `{repo}:{version}-{tt[:12]}[-{vllm[:12]}]` as upstream does."""
+    # Upstream's generate_docker_tag cuts at 12 characters; a git-tag ref such as v0.62.0-rc33
+    # is exactly 12 and stays whole (and keeps its dashes).
+    tag = f"{version}-{tt_metal_commit[:12]}"
+    if vllm_commit:
+        tag += f"-{vllm_commit[:12]}"
+    return f"{repo}:{tag}"
+
+
+def expand_template(template: ModelSpecTemplate, version: str,
+                    release_repo: str = DEFAULT_RELEASE_REPO) -> list[ModelSpec]:
+    """One ModelSpec per (weight, device), weights outer and devices inner (DESIGN §8)."""
+    explicit = template.docker_image is not None
+    image = template.docker_image or default_docker_image(
+        version, template.tt_metal_commit, template.vllm_commit, release_repo)
+    spec_version = template.extra.get("version")
+    impl = template.impl
+    return [
+        ModelSpec(
+            model_id=model_id_of(impl.impl_name, weight, dms.device),
+            model_name=model_name_of(weight), weight=weight, impl=impl,
+            impl_name=impl.impl_name, impl_id=impl.impl_id, device=dms.device,
+            device_model_spec=dms, template_index=template.index,
+            tt_metal_commit=template.tt_metal_commit, vllm_commit=template.vllm_commit,
+            status=template.status or DEFAULT_STATUS, docker_image=image,
+            docker_image_explicit=explicit, default_impl=dms.default_impl,
+            version=spec_version if isinstance(spec_version, str) else version,
+            code_link=f"{impl.repo_url}/tree/{template.tt_metal_commit}/{impl.code_path}",
+            extra={k: v for k, v in template.extra.items() if k != "version"},
+        )
+        for weight in template.weights
+        for dms in template.device_model_specs
+    ]
+
+
+def expand(catalogue: Catalogue, version: str,
+           release_repo: str = DEFAULT_RELEASE_REPO) -> list[ModelSpec]:
+    """Every ModelSpec of the catalogue in catalogue order; duplicate model_ids are an error."""
+    specs: list[ModelSpec] = []
+    seen: dict[str, int] = {}
+    for template in catalogue.templates:
+        for spec in expand_template(template, version, release_repo):
+            if spec.model_id in seen:
+                raise CatalogueError(
+                    f"{catalogue.path}:{template.line}: model_id {spec.model_id} is already "
+                    f"defined by the template at line {seen[spec.model_id]}")
+            seen[spec.model_id] = template.line
+            specs.append(spec)
+    return specs
+
+
+def read_version(repo: Path) -> str:
+    """The product version: the one line of the target's VERSION file."""
+    path = repo / "VERSION"
+    try:
+        version = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise CatalogueError(f"{path} does not exist; the product version is read from it") from None
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise CatalogueError(f"{path} holds {version!r}, not a version X.Y.Z")
+    return version
+
+
+def read_catalogue(repo: Path) -> Catalogue:
+    """Parse the target's `workflows/model_spec.py` (and its DeviceTypes, where defined)."""
+    path = repo / CATALOGUE_PATH
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogueError(f"{path} does not exist; the model catalogue is read from it") from None
+    return parse_catalogue(source, str(path), devices=known_devices(repo))
+
+
+def load_catalogue(repo: Path, release_repo: str = DEFAULT_RELEASE_REPO) -> list[ModelSpec]:
+    """Every expanded ModelSpec of the target, in catalogue order, with images for its VERSION."""
+    return expand(read_catalogue(repo), read_version(repo), release_repo)
+
+
+def known_devices(repo: Path) -> frozenset[str]:
+    """KNOWN_DEVICES plus the members of a `class DeviceTypes` in the target's workflow_types."""
+    extra: set[str] = set()
+    for rel in ("workflows/workflow_types.py", CATALOGUE_PATH):
+        path = repo / rel
+        if path.is_file():
+            extra |= _enum_members(path.read_text(encoding="utf-8"), "DeviceTypes")
+    return KNOWN_DEVICES | extra
+
+
+def _enum_members(source: str, class_name: str) -> set[str]:
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return set()  # reported, with its line, when the catalogue itself is parsed
+    members: set[str] = set()
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == class_name:
+            for line in stmt.body.body:
+                if isinstance(line, cst.SimpleStatementLine):
+                    for small in line.body:
+                        if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
+                            members.add(small.targets[0].target.value)
+    return members
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+def parse_module(source: str, path: str) -> cst.Module:
+    """Parse catalogue source; a syntax error becomes a CatalogueError naming file:line."""
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as err:
+        detail = re.sub(r"^parser error: (error at \d+:\d+: )?", "", err.message)
+        raise CatalogueError(f"{path}:{err.raw_line}: syntax error, {detail}") from None
+
+
+def template_calls(module: cst.Module) -> list[cst.Call]:
+    """Every `ModelSpecTemplate(...)` call of the module, in source order."""
+    found: list[cst.Call] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "ModelSpecTemplate":
+                found.append(node)
+
+    module.visit(_Finder())
+    return found
+
+
+def parse_catalogue(source: str, path: str = CATALOGUE_PATH,
+                    devices: frozenset[str] = KNOWN_DEVICES) -> Catalogue:
+    """Read a catalogue's templates from its source text, without executing anything."""
+    wrapper = MetadataWrapper(parse_module(source, path), unsafe_skip_copy=True)
+    reader = _Reader(wrapper, path, devices)
+    templates = [reader.template(i, call) for i, call in enumerate(template_calls(wrapper.module))]
+    if not templates:
+        raise CatalogueError(f"{path}:1: no ModelSpecTemplate(...) entries were found")
+    return Catalogue(path=path, templates=templates, impls=reader.impls)
+
+
+class _Reader:
+    """Evaluates the literal subset of Python that a catalogue uses, and nothing more."""
+
+    def __init__(self, wrapper: MetadataWrapper, path: str, devices: frozenset[str]):
+        self.module = wrapper.module
+        self.positions = wrapper.resolve(PositionProvider)
+        self.path = path
+        self.devices = devices
+        self.constants: dict[str, Any] = {}
+        self.impls: dict[str, ImplSpec] = {}
+        self._read_module_assignments()
+
+    def fail(self, node: cst.CSTNode, why: str) -> CatalogueError:
+        """An error naming file:line, the expression and why it cannot be read."""
+        code = " ".join(self.module.code_for_node(node).split())
+        if len(code) > 60:
+            code = code[:57] + "..."
+        line = self.positions[node].start.line
+        return CatalogueError(f"{self.path}:{line}: `{code}` {why}")
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    def _read_module_assignments(self) -> None:
+        # Module-level `name = ...`: ImplSpec variables and plain constants. A value we cannot
+        # read (VERSION = get_version()) is only an error if a template uses it.
+        for stmt in self.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)):
+                    continue
+                name = small.targets[0].target.value
+                try:
+                    value = self.value(small.value)
+                except CatalogueError:
+                    continue
+                if isinstance(value, ImplSpec):
+                    self.impls[name] = value
+                else:
+                    self.constants[name] = value
+
+    def kwargs(self, call: cst.Call) -> dict[str, cst.Arg]:
+        """A call's keyword arguments; positional or starred ones cannot be read by name."""
+        out: dict[str, cst.Arg] = {}
+        for arg in call.args:
+            if arg.keyword is None or arg.star:
+                raise self.fail(arg, "is not a keyword argument; write name=value")
+            out[arg.keyword.value] = arg
+        return out
+
+    def template(self, index: int, call: cst.Call) -> ModelSpecTemplate:
+        """One ModelSpecTemplate call as a model."""
+        args = self.kwargs(call)
+        for name in _REQUIRED:
+            if name not in args:
+                raise self.fail(call.func, f"at template {index + 1} lacks the field {name}")
+        impl_node = args["impl"].value
+        impl = self.value(impl_node)
+        if not isinstance(impl, ImplSpec):
+            raise self.fail(impl_node, "does not name an ImplSpec(...) defined in this file")
+        data = {"index": index, "line": self.line(call), "impl": impl,
+                "impl_var": impl_node.value if isinstance(impl_node, cst.Name) else None,
+                "fields": tuple(args)}
+        extra: dict[str, Any] = {}
+        for name, arg in args.items():
+            if name == "impl":
+                continue
+            if name == "device_model_specs":
+                data[name] = self.device_specs(arg.value)
+            elif name in ("weights", "tt_metal_commit", "vllm_commit", "status", "docker_image"):
+                data[name] = self.typed(name, arg.value)
+            else:
+                extra[name] = self.value(arg.value)
+        return ModelSpecTemplate(**data, extra=extra)
+
+    def typed(self, name: str, node: cst.BaseExpression) -> Any:
+        value = self.value(node)
+        ok = {
+            "weights": isinstance(value, list) and value and all(isinstance(w, str) for w in value),
+            "tt_metal_commit": isinstance(value, str) and value,
+            "vllm_commit": value is None or isinstance(value, str),
+            "docker_image": value is None or isinstance(value, str),
+            "status": isinstance(node, cst.Attribute) and value in STATUSES,
+        }[name]
+        if not ok:
+            raise self.fail(node, f"is not a valid {name}")
+        return value
+
+    def device_specs(self, node: cst.BaseExpression) -> list[DeviceModelSpec]:
+        if not isinstance(node, cst.List) or not node.elements:
+            raise self.fail(node, "is not a non-empty list of DeviceModelSpec(...)")
+        specs = []
+        for element in node.elements:
+            call = element.value
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name)
+                    and call.func.value == "DeviceModelSpec"):
+                raise self.fail(call, "is not a DeviceModelSpec(...) call")
+            values = {k: self.value(a.value) for k, a in self.kwargs(call).items()}
+            device_node = self.kwargs(call).get("device")
+            if device_node is None or not isinstance(device_node.value, cst.Attribute):
+                raise self.fail(call, "lacks device=DeviceTypes.<NAME>")
+            try:
+                specs.append(DeviceModelSpec(**values))
+            except ValueError as err:
+                field = err.errors()[0]["loc"][0]  # type: ignore[attr-defined]
+                raise self.fail(call, f"has an invalid or unknown field {field}") from None
+        return specs
+
+    def value(self, node: cst.BaseExpression) -> Any:
+        """The value of a literal expression; anything else raises a CatalogueError."""
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            value = node.evaluated_value
+            if not isinstance(value, str):
+                raise self.fail(node, "is not a text string")
+            return value
+        if isinstance(node, cst.Integer):
+            return int(node.value.replace("_", ""), 0)
+        if isinstance(node, cst.Float):
+            return float(node.value.replace("_", ""))
+        if isinstance(node, cst.Name):
+            return self._name(node)
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return [self._element(e) for e in node.elements]
+        if isinstance(node, cst.Dict):
+            return {self._key(e): self.value(e.value) for e in node.elements}  # type: ignore[union-attr]
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            return -self._number(node.expression)
+        if isinstance(node, cst.BinaryOperation):
+            return self._binary(node)
+        if isinstance(node, cst.Attribute):
+            return self._enum(node)
+        if isinstance(node, cst.Call):
+            return self._call(node)
+        raise self.fail(node, "cannot be read without running the file")
+
+    def _name(self, node: cst.Name) -> Any:
+        literal = {"True": True, "False": False, "None": None}
+        if node.value in literal:
+            return literal[node.value]
+        if node.value in self.impls:
+            return self.impls[node.value]
+        if node.value in self.constants:
+            return self.constants[node.value]
+        raise self.fail(node, "is not a constant or ImplSpec assigned at the top of this file")
+
+    def _element(self, element: cst.BaseElement) -> Any:
+        if isinstance(element, cst.StarredElement):
+            raise self.fail(element, "is a starred element")
+        return self.value(element.value)
+
+    def _key(self, element: cst.BaseDictElement) -> Any:
+        if isinstance(element, cst.StarredDictElement):
+            raise self.fail(element, "is a ** expansion")
+        return self.value(element.key)
+
+    def _number(self, node: cst.BaseExpression) -> int | float:
+        value = self.value(node)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(node, "is not a number")
+        return value
+
+    def _binary(self, node: cst.BinaryOperation) -> Any:
+        ops = {cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b,
+               cst.Multiply: lambda a, b: a * b, cst.FloorDivide: lambda a, b: a // b}
+        op = ops.get(type(node.operator))
+        if op is None:
+            raise self.fail(node, "uses an operator the catalogue reader does not evaluate")
+        left, right = self.value(node.left), self.value(node.right)
+        if isinstance(left, str) and isinstance(right, str) and isinstance(node.operator, cst.Add):
+            return left + right
+        return op(self._number(node.left), self._number(node.right))
+
+    def _enum(self, node: cst.Attribute) -> str:
+        if not isinstance(node.value, cst.Name):
+            raise self.fail(node, "is not an enum member such as DeviceTypes.N150")
+        enum, member = node.value.value, node.attr.value
+        if enum == "DeviceTypes" and member not in self.devices:
+            raise self.fail(node, f"names an unknown device {member}")
+        if enum == "ModelStatusTypes" and member not in STATUSES:
+            raise self.fail(node, f"names an unknown status {member}")
+        if enum not in ("DeviceTypes", "ModelStatusTypes") and enum not in _OTHER_ENUMS:
+            raise self.fail(node, "is not an enum member the catalogue reader knows")
+        return member
+
+    def _call(self, node: cst.Call) -> Any:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value == "ImplSpec":
+            values = {k: self.value(a.value) for k, a in self.kwargs(node).items()}
+            try:
+                return ImplSpec(**values)
+            except ValueError:
+                raise self.fail(node, "is not an ImplSpec with impl_id, impl_name, repo_url "
+                                      "and code_path as strings") from None
+        if isinstance(func, cst.Name) and func.value in _DATA_CALLS:
+            return {k: self.value(a.value) for k, a in self.kwargs(node).items()}
+        if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.value.value == "json" and func.attr.value == "dumps"
+                and len(node.args) == 1 and node.args[0].keyword is None):
+            # json.dumps of a literal is how upstream writes vllm_args such as mm-processor-kwargs.
+            return json.dumps(self.value(node.args[0].value))
+        raise self.fail(node, "is a call the catalogue reader cannot evaluate")
