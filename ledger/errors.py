@@ -17,7 +17,8 @@ class ConcurrentAppend(LedgerError):
         self.release, self.expected, self.actual = release, expected, actual
         super().__init__(
             f"release {release} moved on while this command ran "
-            f"(expected event #{expected}, the ledger is at #{actual})"
+            f"(it had seen event #{expected}, the ledger holds #{actual})"
+            if actual >= 0 else f"release {release} moved on while this command ran"
         )
         self.hint = "another command wrote to this release; run it again"
 

@@ -1,0 +1,74 @@
+"""Finding releases in the ledger and reading their state (fast path: the snapshot cache)."""
+
+from __future__ import annotations
+
+from engine.errors import ReleaseNotFound, ReleaseOpen
+from engine.events import ReleaseStarted
+from engine.state import ReleaseState, replay
+from ledger import Ledger
+
+
+def load_state(ledger: Ledger, version: str, upto_seq: int | None = None) -> ReleaseState:
+    """The release's state, from its snapshot plus newer events (never trusting a stale one)."""
+    if upto_seq is None:
+        snap = ledger.load_snapshot(version)
+        if snap is not None:
+            try:
+                cached = ReleaseState.from_json(snap[1])
+            except (TypeError, ValueError):
+                cached = None  # a snapshot from another version of the code: rebuild
+            if cached is not None and cached.seq == snap[0]:
+                state = replay(ledger.events(version, after_seq=snap[0]), version, cached)
+                if state.events:
+                    return state
+    state = replay(ledger.events(version, upto_seq=upto_seq), version)
+    if state.events == 0:
+        raise ReleaseNotFound(f"no release {version} in the ledger {ledger.path}",
+                              hint="`release history` lists the releases; `release start` begins one")
+    return state
+
+
+def save_state(ledger: Ledger, state: ReleaseState) -> None:
+    """Cache the state (a projection, rebuilt from events whenever it is stale)."""
+    ledger.save_snapshot(state.version, state.seq, state.to_json())
+
+
+def open_release(ledger: Ledger) -> ReleaseState | None:
+    """The release still open (neither released nor aborted), if any."""
+    for version in reversed(ledger.releases()):
+        state = load_state(ledger, version)
+        if state.is_open:
+            return state
+    return None
+
+
+def pick_release(ledger: Ledger, version: str | None) -> ReleaseState:
+    """The release a command acts on: the one named, else the open one, else the newest."""
+    if version:
+        return load_state(ledger, version.removeprefix("v"))
+    state = open_release(ledger)
+    if state is not None:
+        return state
+    releases = ledger.releases()
+    if not releases:
+        raise ReleaseNotFound(f"the ledger {ledger.path} holds no release yet",
+                              hint="start one with `release start --increment minor`")
+    return load_state(ledger, releases[-1])
+
+
+def start_release(ledger: Ledger, started: ReleaseStarted, actor: str | None = None
+                  ) -> ReleaseState:
+    """Record a new release; refuse while another is open or if the version was used before."""
+    current = open_release(ledger)
+    if current is not None:
+        raise ReleaseOpen(f"release {current.version} is still open (state {current.state})",
+                          hint=f"finish it with `release advance`, or `release abort "
+                               f"{current.version} --reason ...`")
+    if started.version in ledger.releases():
+        raise ReleaseOpen(f"release {started.version} was already started in this ledger",
+                          hint="choose another version")
+    stored = ledger.append(started.version, [started.to_new(f"{started.version}:start")],
+                           expected_release_seq=0, actor=actor)
+    state = replay(stored, started.version)
+    save_state(ledger, state)
+    return state
