@@ -1,0 +1,340 @@
+"""The OCI distribution client (DESIGN §6) and the `Registry` protocol both backends implement.
+
+`HttpRegistry` speaks the distribution API over a caller-built `httpx.Client`; `OciLayout`
+(adapters/oci_layout.py) serves the same protocol from image-layout directories. `open_registry`
+picks one from a `[registries."host"] url` value (DESIGN §9).
+
+Rules every method keeps (DOMAIN §7.2): `None`/`False` means the registry said the thing is absent
+(404); a refusal raises `Unauthorized`, a throttle `RateLimited`, a fault `ServerError`; bytes
+that do not hash to their digest raise `DigestMismatch`. Digests are computed from the bytes; the
+`Docker-Content-Digest` header is only cross-checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import httpx
+
+from adapters.errors import AdapterError, DigestMismatch, HttpError, NotFound
+from adapters.http import RetryPolicy, check_response, connection_error, error_for, redact, retrying
+from adapters.image_ref import is_digest
+from adapters.manifest import (MANIFEST_TYPES, Descriptor, Manifest, media_type_of,
+                               sha256_digest)
+from adapters.registry_auth import Credentials, RegistryAuth
+
+__all__ = ["Registry", "HttpRegistry", "Manifest", "Descriptor", "BlobOpener", "open_registry",
+           "InsecureRegistry", "CHUNK"]
+
+CHUNK = 1 << 20  # 1 MiB: the unit every blob is streamed in; bounds memory per transfer
+ACCEPT = ", ".join(MANIFEST_TYPES)
+_TEMPORARY = {408, 425, 429}
+
+BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
+
+
+class InsecureRegistry(AdapterError):
+    """A plain-HTTP registry URL whose host is not a loopback address."""
+
+
+@runtime_checkable
+class Registry(Protocol):
+    """What promotion needs from a registry; HTTP and OCI layout backends both provide it."""
+
+    key: str  # identity of the storage: equal keys mean blobs can be mounted across repositories
+
+    def get_manifest(self, repo: str, ref: str) -> Manifest | None: ...
+    def head_manifest(self, repo: str, ref: str) -> Descriptor | None: ...
+    def has_blob(self, repo: str, digest: str) -> bool: ...
+    def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool: ...
+    def upload_blob(self, repo: str, digest: str, size: int, open_stream: BlobOpener) -> None: ...
+    def open_blob(self, repo: str, digest: str) -> AbstractContextManager[IO[bytes]]: ...
+    def put_manifest(self, repo: str, ref: str, data: bytes, media_type: str) -> str: ...
+    def delete_tag(self, repo: str, tag: str) -> bool: ...
+    def delete_manifest(self, repo: str, digest: str) -> None: ...
+    def list_tags(self, repo: str) -> list[str]: ...
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name (without port) is this machine: localhost or a loopback address."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def open_registry(url_or_layout: str, host: str, client: httpx.Client | None = None, *,
+                  credentials: Credentials | None | bool = True, push: bool = False,
+                  max_wait: float = 300.0, concurrency: int = 4) -> Registry:
+    """The backend for one registry host from its configured URL (`https://..`, `oci-layout:DIR`).
+
+    `credentials=True` looks them up for `host` (adapters.credentials); `push=True` asks Bearer
+    token servers for pull,push (a promotion destination) instead of pull.
+    """
+    if url_or_layout.startswith("oci-layout:"):
+        from adapters.oci_layout import OciLayout
+
+        return OciLayout(Path(url_or_layout.removeprefix("oci-layout:")))
+    if credentials is True:
+        from adapters.credentials import credentials_for
+
+        credentials = credentials_for(host)
+    client = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)
+    return HttpRegistry(client, url_or_layout, credentials or None, push=push,
+                        max_wait=max_wait, concurrency=concurrency)
+
+
+class _Reader:
+    """A file-like view (`read(n)`) over a streamed response body, one chunk buffered at most."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._buf = chunks, b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buf += chunk
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+
+class HttpRegistry:
+    """A registry spoken to over the OCI distribution API."""
+
+    # One semaphore per host:port, shared by every client of the process (DESIGN §6: bounded
+    # concurrency per host; ghcr.io throttles bursts with 429s).
+    _slots: dict[str, threading.BoundedSemaphore] = {}
+    _slots_lock = threading.Lock()
+
+    def __init__(self, client: httpx.Client, base_url: str, credentials: Credentials | None = None,
+                 *, push: bool = False, max_wait: float = 300.0, concurrency: int = 4):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InsecureRegistry(f"registry URL {redact(base_url)!r} is not an http(s) URL")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise InsecureRegistry(f"registry URL {redact(base_url)!r} uses plain HTTP on a host that "
+                                   "is not loopback; use https://")
+        self._client = client
+        self.base_url = base_url.rstrip("/")
+        self.host = parts.netloc.rpartition("@")[2]
+        self.key = f"{parts.scheme}://{self.host}"
+        self._auth = RegistryAuth(credentials, "pull,push" if push else "pull")
+        self._policy = RetryPolicy(max_wait=max_wait)
+        with self._slots_lock:
+            self._slot = self._slots.setdefault(self.host, threading.BoundedSemaphore(concurrency))
+
+    def __repr__(self) -> str:
+        return f"HttpRegistry({self.key!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _url(self, repo: str, kind: str, ref: str = "") -> str:
+        return f"{self.base_url}/v2/{repo}/{kind}/{ref}"
+
+    def _send_once(self, method: str, url: str | httpx.URL, *, stream: bool = False,
+                   **kwargs) -> httpx.Response:
+        """One request under the host's concurrency bound; temporary failures raise."""
+        request = self._client.build_request(method, url, **kwargs)
+        with self._slot:
+            try:
+                response = self._client.send(request, auth=self._auth, stream=stream)
+            except httpx.TransportError as exc:
+                raise connection_error(exc, request) from exc
+        if response.status_code in _TEMPORARY or response.status_code >= 500:
+            response.read()
+            raise error_for(response)
+        return response
+
+    def _send(self, method: str, url: str | httpx.URL, **kwargs) -> httpx.Response:
+        """A request retried on 408/429/5xx and resets, honouring Retry-After (adapters.http)."""
+        return retrying(lambda: self._send_once(method, url, **kwargs), self._policy)
+
+    def _check_digest(self, what: str, resp: httpx.Response, digest: str) -> None:
+        """Cross-check the server's Docker-Content-Digest against the digest of the bytes."""
+        header = resp.headers.get("docker-content-digest", "")
+        if header.startswith("sha256:") and header != digest:
+            raise DigestMismatch(f"{what} (Docker-Content-Digest from {self.host})", header, digest)
+
+    # -- manifests --------------------------------------------------------------------------
+
+    def get_manifest(self, repo: str, ref: str) -> Manifest | None:
+        """The manifest at a tag or digest with its exact bytes, or None if the registry has none."""
+        resp = self._send("GET", self._url(repo, "manifests", ref), headers={"Accept": ACCEPT})
+        if resp.status_code == 404:
+            return None
+        check_response(resp)
+        data = resp.content
+        digest = sha256_digest(data)
+        what = f"manifest {self.host}/{repo}@{ref}" if is_digest(ref) else f"manifest {self.host}/{repo}:{ref}"
+        if is_digest(ref) and ref != digest:
+            raise DigestMismatch(what, ref, digest)
+        self._check_digest(what, resp, digest)
+        media_type = resp.headers.get("content-type", "").split(";")[0].strip()
+        if media_type not in MANIFEST_TYPES:
+            media_type = media_type_of(data)
+        return Manifest(data, media_type, digest)
+
+    def head_manifest(self, repo: str, ref: str) -> Descriptor | None:
+        """Media type, digest and size of the manifest at `ref`, or None if absent."""
+        resp = self._send("HEAD", self._url(repo, "manifests", ref), headers={"Accept": ACCEPT})
+        if resp.status_code == 404:
+            return None
+        check_response(resp)
+        digest = resp.headers.get("docker-content-digest", "")
+        media_type = resp.headers.get("content-type", "").split(";")[0].strip()
+        if not digest.startswith("sha256:") or media_type not in MANIFEST_TYPES:
+            manifest = self.get_manifest(repo, ref)  # the header is optional: hash the bytes
+            return manifest.descriptor if manifest else None
+        if is_digest(ref) and digest != ref:
+            raise DigestMismatch(f"manifest {self.host}/{repo}@{ref} (HEAD)", ref, digest)
+        return Descriptor(media_type, digest, int(resp.headers.get("content-length", 0)))
+
+    def put_manifest(self, repo: str, ref: str, data: bytes, media_type: str) -> str:
+        """Store manifest bytes exactly as given under a tag or digest; returns their digest."""
+        digest = sha256_digest(data)
+        if is_digest(ref) and ref != digest:
+            raise DigestMismatch(f"manifest for {self.host}/{repo}@{ref}", ref, digest)
+        resp = self._send("PUT", self._url(repo, "manifests", ref), content=data,
+                          headers={"Content-Type": media_type})
+        check_response(resp)
+        self._check_digest(f"manifest {self.host}/{repo}:{ref}", resp, digest)
+        return digest
+
+    def delete_tag(self, repo: str, tag: str) -> bool:
+        """Remove a tag only; False when this registry cannot delete tags (distribution 2.x, ghcr)."""
+        resp = self._send("DELETE", self._url(repo, "manifests", tag))
+        if resp.status_code in (400, 405, 501):
+            resp.read()
+            return False
+        if resp.status_code == 404:
+            return True  # the tag is already gone: what the caller wanted
+        check_response(resp)
+        return True
+
+    def delete_manifest(self, repo: str, digest: str) -> None:
+        """Delete a manifest by digest (and every tag on it); absent already counts as done."""
+        resp = self._send("DELETE", self._url(repo, "manifests", digest))
+        if resp.status_code == 404:
+            return
+        if resp.status_code == 405:
+            resp.read()
+            raise error_for(resp, f"registry {self.host} has deletion disabled: cannot delete "
+                                  f"{repo}@{digest}")
+        check_response(resp)
+
+    def list_tags(self, repo: str) -> list[str]:
+        """Every tag of a repository (all pages), sorted; [] when the repository does not exist."""
+        tags: list[str] = []
+        url: str | httpx.URL | None = httpx.URL(self._url(repo, "tags", "list"), params={"n": 1000})
+        while url is not None:
+            resp = self._send("GET", url)
+            if resp.status_code == 404:
+                return []
+            check_response(resp)
+            tags.extend(resp.json().get("tags") or [])
+            url = _next_link(resp)
+        return sorted(set(tags))
+
+    # -- blobs ------------------------------------------------------------------------------
+
+    def has_blob(self, repo: str, digest: str) -> bool:
+        """Whether the repository holds the blob (HEAD)."""
+        resp = self._send("HEAD", self._url(repo, "blobs", digest))
+        if resp.status_code == 404:
+            return False
+        check_response(resp)
+        return True
+
+    def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
+        """Link a blob from another repository of this registry; False if the registry declined."""
+        resp = self._send("POST", self._url(repo, "blobs", "uploads/"),
+                          params={"mount": digest, "from": from_repo})
+        if resp.status_code == 201:
+            return True
+        check_response(resp)
+        # 202: the registry opened an upload session instead of mounting; close it, the caller
+        # uploads (distribution spec: "Mounting a blob from another repository").
+        self._cancel(resp)
+        return False
+
+    def upload_blob(self, repo: str, digest: str, size: int, open_stream: BlobOpener) -> None:
+        """Upload a blob streamed from `open_stream()`; the bytes must hash to `digest`."""
+        retrying(lambda: self._upload_once(repo, digest, size, open_stream), self._policy)
+
+    def _upload_once(self, repo: str, digest: str, size: int, open_stream: BlobOpener) -> None:
+        """POST a session, PATCH the stream, check its hash, PUT ?digest= to commit."""
+        start = self._send("POST", self._url(repo, "blobs", "uploads/"))
+        check_response(start)
+        location = self._location(start)
+        hasher, sent = hashlib.sha256(), [0]
+
+        def body(stream: IO[bytes]) -> Iterator[bytes]:
+            while chunk := stream.read(CHUNK):
+                hasher.update(chunk)
+                sent[0] += len(chunk)
+                yield chunk
+
+        with open_stream() as stream:
+            patch = self._send_once("PATCH", location, content=body(stream),
+                                    headers={"Content-Type": "application/octet-stream",
+                                             "Content-Length": str(size)})
+        check_response(patch)
+        actual = "sha256:" + hasher.hexdigest()
+        if actual != digest or sent[0] != size:
+            self._cancel(patch)
+            raise DigestMismatch(f"blob for {self.host}/{repo} ({sent[0]} of {size} bytes)",
+                                 digest, actual)
+        commit = self._send("PUT", httpx.URL(self._location(patch)).copy_merge_params({"digest": digest}),
+                            headers={"Content-Length": "0"})
+        check_response(commit)
+
+    @contextlib.contextmanager
+    def open_blob(self, repo: str, digest: str) -> Iterator[IO[bytes]]:
+        """Stream a blob's bytes (`read(n)`); a missing blob raises NotFound naming it."""
+        resp = self._send("GET", self._url(repo, "blobs", digest), stream=True)
+        try:
+            if resp.status_code == 404:
+                resp.read()
+                raise NotFound("GET", redact(resp.request.url), 404, "",
+                               f"blob {digest} is missing from {self.host}/{repo}")
+            check_response(resp)
+            yield _Reader(resp.iter_bytes(CHUNK))  # type: ignore[misc]
+        finally:
+            resp.close()
+
+    def _location(self, resp: httpx.Response) -> str:
+        location = resp.headers.get("location")
+        if not location:
+            raise HttpError(resp.request.method, redact(resp.request.url), resp.status_code, "",
+                            f"{self.host} answered an upload without a Location header")
+        return str(resp.request.url.join(location))
+
+    def _cancel(self, resp: httpx.Response) -> None:
+        """Close an upload session; best effort (an abandoned session expires on its own)."""
+        try:
+            self._send_once("DELETE", self._location(resp)).close()
+        except HttpError:
+            pass
+
+
+def _next_link(resp: httpx.Response) -> httpx.URL | None:
+    """The `Link: <...>; rel="next"` page, resolved against the request URL."""
+    match = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', resp.headers.get("link", ""))
+    return resp.request.url.join(match.group(1)) if match else None
