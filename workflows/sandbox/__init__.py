@@ -1,0 +1,1 @@
+"""The embedded sandbox: the sample product and the recorded Models CI (docs/SANDBOX.md)."""
