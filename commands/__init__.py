@@ -1,0 +1,1 @@
+"""The click CLI: one module per command, thin (parse, wire, call, print)."""

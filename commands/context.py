@@ -1,0 +1,107 @@
+"""The context object every command shares: the repo, the ledger, the settings, the output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_SECRET_ENV = ("GH_PAT", "GITHUB_TOKEN")
+
+
+def scrub(text: str) -> str:
+    """Replace the value of every token variable we know of by `***` (defence in depth)."""
+    names = set(_SECRET_ENV) | {k for k in os.environ if k.endswith(("_TOKEN", "_PAT", "_PASSWORD"))}
+    for name in names:
+        value = os.environ.get(name)
+        if value and len(value) >= 6:
+            text = text.replace(value, "***")
+    return text
+
+
+@dataclass
+class AppContext:
+    """Global options, and what is built from them on first use."""
+
+    repo: str = "."
+    ledger_path: str | None = None
+    config_path: str | None = None
+    verbose: bool = False
+    _ledger: Any = field(default=None, repr=False)
+    _config: Any = field(default=None, repr=False)
+
+    @property
+    def repo_path(self) -> Path:
+        """The target checkout, absolute."""
+        return Path(self.repo).resolve()
+
+    @property
+    def ledger_file(self) -> Path:
+        """Where the ledger lives."""
+        if self.ledger_path:
+            return Path(self.ledger_path).resolve()
+        return self.repo_path / "release_logs" / "ledger.sqlite"
+
+    def ledger(self, readonly: bool = False, create: bool = True):
+        """The ledger, opened once (read-only for dry runs and reports on a missing file)."""
+        if self._ledger is None:
+            from engine.errors import ReleaseNotFound
+            from ledger import Ledger
+
+            path = self.ledger_file
+            if not path.exists() and (readonly or not create):
+                raise ReleaseNotFound(f"no ledger at {path}",
+                                      hint="start a release with `release start --increment minor`")
+            tracer = _sql_tracer if self.verbose else None
+            self._ledger = Ledger.open(path, tracer=tracer, readonly=readonly)
+            if not readonly:
+                exclude_from_git(self.repo_path, path)
+        return self._ledger
+
+    def config(self):
+        """The target's settings (release.toml, [tool.release], or defaults)."""
+        if self._config is None:
+            from workflows.config import load_config
+
+            self._config = load_config(self.repo_path,
+                                       Path(self.config_path) if self.config_path else None)
+        return self._config
+
+    def services(self):
+        """The adapters the steps use, wired from the settings (built lazily)."""
+        from workflows.services import Services
+
+        return Services(self.config(), self.repo_path)
+
+    def reporter(self):
+        """Rich progress on a terminal, plain lines otherwise."""
+        from engine.report import PlainReporter, RichReporter
+
+        if sys.stderr.isatty() and not os.environ.get("CI"):
+            return RichReporter()
+        return PlainReporter(stream=sys.stderr)
+
+
+def _sql_tracer(sql: str, params: Any) -> None:
+    print(f"sql: {' '.join(sql.split())} {params!r}"[:400], file=sys.stderr)
+
+
+def exclude_from_git(repo: Path, ledger_file: Path) -> None:
+    """Keep the SQLite file and its WAL companions out of `git status` (.git/info/exclude)."""
+    git_dir = repo / ".git"
+    if not git_dir.is_dir():
+        return
+    try:
+        rel = ledger_file.resolve().relative_to(repo.resolve())
+    except ValueError:
+        return  # the ledger lives outside the repo: nothing to hide
+    exclude = git_dir / "info" / "exclude"
+    pattern = f"/{rel.as_posix()}*"
+    text = exclude.read_text() if exclude.exists() else ""
+    if pattern not in text.splitlines():
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a") as f:
+            f.write(("" if text.endswith("\n") or not text else "\n")
+                    + "# the release ledger (events.jsonl is what gets committed)\n" + pattern + "\n")

@@ -1,0 +1,132 @@
+"""The `release` command group: global options, lazy subcommands, and errors as one sentence.
+
+Subcommands are imported only when run (or listed by --help), so `release status` and
+`release --help` pay for nothing they do not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from commands.context import AppContext
+
+COMMANDS = {
+    "start": "commands.start:start",
+    "advance": "commands.advance:advance",
+    "status": "commands.status:status",
+    "history": "commands.history:history",
+    "replay": "commands.replay:replay",
+    "verify": "commands.verify:verify",
+    "rollback": "commands.rollback:rollback",
+    "abort": "commands.abort:abort",
+    "graph": "commands.graph:graph",
+    "demo": "commands.demo:demo",
+}
+
+
+def _our_errors() -> tuple[type[BaseException], ...]:
+    from adapters.errors import AdapterError
+    from engine.errors import EngineError
+    from ledger.errors import LedgerError
+
+    return (LedgerError, EngineError, AdapterError)
+
+
+class ReleaseGroup(click.Group):
+    """A group whose commands load lazily and whose errors become one sentence + exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing is lost; `release advance` resumes where it stopped",
+                       err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+            app = ctx.find_object(AppContext)
+            verbose = bool(app and app.verbose)
+            if isinstance(exc, _our_errors()):
+                _print_error(exc, verbose)
+                ctx.exit(getattr(exc, "exit_code", 1))
+            if verbose:
+                raise
+            click.echo(f"error: unexpected {type(exc).__name__}: {_safe(exc)}", err=True)
+            click.echo("hint: run again with -v for the details; please report it", err=True)
+            ctx.exit(1)
+
+
+def _safe(exc: BaseException) -> str:
+    from commands.context import scrub
+
+    return scrub(str(exc))
+
+
+def _print_error(exc: BaseException, verbose: bool) -> None:
+    label = "waiting" if getattr(exc, "exit_code", 1) == 3 else "error"
+    click.echo(f"{label}: {_safe(exc)}", err=True)
+    hint = getattr(exc, "hint", None)
+    if hint:
+        click.echo(f"hint: {_safe(Exception(hint))}", err=True)
+    if verbose:
+        import traceback
+
+        click.echo(_safe(Exception("".join(traceback.format_exception(exc)))), err=True)
+
+
+@click.group(cls=ReleaseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--repo", type=click.Path(file_okay=False, path_type=str), default=".",
+              show_default=True, help="The product checkout to release (VERSION, catalogue, README).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
+              help="The ledger file [default: REPO/release_logs/ledger.sqlite].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Settings file [default: REPO/release.toml, else [tool.release] in pyproject.toml].")
+@click.option("-v", "--verbose", is_flag=True, help="Show details: causes of errors, SQL, HTTP.")
+@click.version_option(package_name="release-ledger", prog_name="release")
+@click.pass_context
+def cli(ctx: click.Context, repo: str, ledger_path: str | None, config_path: str | None,
+        verbose: bool) -> None:
+    """Release container-based inference servers, one recorded step at a time.
+
+    Every effect (files, image copies, branches, PRs, tags) is recorded in an append-only,
+    hash-chained ledger, so a release can be stopped at any moment and resumed with
+    `release advance`, without doing anything twice.
+
+    \b
+    A release, start to end:
+      release start --increment minor     # fix the target version, record the baseline
+      release advance                     # collect -> spec -> dev images -> PR (waits for merge)
+      release advance                     # after the merge: rc images -> PR to main (waits)
+      release advance                     # after the merge: tag and publish
+      release status                      # where it is, what it waits on
+
+    Try it offline first: `release demo`.
+
+    \b
+    Exit codes: 0 done, 1 error, 2 usage, 3 waiting on a person, 4 verification failed.
+    """
+    ctx.obj = AppContext(repo=repo, ledger_path=ledger_path, config_path=config_path,
+                         verbose=verbose)
+
+
+def main() -> None:
+    """Entry point for `python -m commands`."""
+    cli(prog_name="release")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Wires the settings to adapters: real endpoints, or the sandbox when `sandbox = true`.
+
+Everything is built on first use, so a command pays only for what it touches. In the sandbox the
+GitHub clients get an httpx transport over `<repo>/../github`, and registries are OCI layouts as
+`[registries]` says; the workflows, engine and ledger are the same as in a real release.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from workflows.config import Config
+
+
+def default_cache_dir() -> Path:
+    """Where downloads are cached across releases ($RELEASE_CACHE_DIR, else XDG cache)."""
+    if os.environ.get("RELEASE_CACHE_DIR"):
+        return Path(os.environ["RELEASE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "release"
+
+
+class Services:
+    """The outside world as the steps see it."""
+
+    def __init__(self, config: Config, repo: Path, *, cache_dir: Path | None = None,
+                 max_wait: float = 300.0, http_transport: Any = None):
+        self.config, self.repo = config, Path(repo)
+        self.max_wait = max_wait
+        self._transport = http_transport
+        self._registries: dict[str, Any] = {}
+        self._cache_dir = cache_dir
+
+    @property
+    def sandbox_root(self) -> Path:
+        """The sandbox folder beside the product checkout (see docs/SANDBOX.md)."""
+        return self.repo.resolve().parent
+
+    @property
+    def cache_dir(self) -> Path:
+        """Download cache (artifacts by id, ETags)."""
+        if self._cache_dir is None:
+            self._cache_dir = (self.sandbox_root / "cache" if self.config.sandbox
+                               else default_cache_dir())
+        return self._cache_dir
+
+    def _http(self):
+        import httpx
+
+        transport = self._transport
+        if transport is None and self.config.sandbox:
+            from adapters.sandbox import github_transport
+
+            transport = github_transport(self.sandbox_root / "github")
+        return httpx.Client(transport=transport, timeout=httpx.Timeout(60.0, connect=15.0),
+                            follow_redirects=False)
+
+    def _github(self, api_url: str, token_env: str):
+        from adapters.github import GitHubClient, token_from_env
+
+        return GitHubClient(self._http(), api_url, token_from_env(token_env),
+                            cache_dir=self.cache_dir / "http", max_wait=self.max_wait)
+
+    @cached_property
+    def _ci(self):
+        return self._github(self.config.ci.api_url, self.config.ci.token_env)
+
+    @cached_property
+    def _product(self):
+        return self._github(self.config.github.api_url, self.config.github.token_env)
+
+    def ci_client(self):
+        """GitHub client for the Models CI repository."""
+        return self._ci
+
+    def github_client(self):
+        """GitHub client for the product repository."""
+        return self._product
+
+    def git(self):
+        """The git binary on the product checkout."""
+        from adapters.git import Git
+
+        return Git(self.repo)
+
+    def registry_for(self, host: str):
+        """The registry (HTTP or OCI layout) that serves image host `host`."""
+        if host not in self._registries:
+            from adapters.registry import open_registry
+
+            url = self.config.registry_url(host)
+            if url.startswith("oci-layout:"):
+                layout = Path(url.removeprefix("oci-layout:"))
+                if not layout.is_absolute():
+                    layout = (self.repo / layout).resolve()
+                url = f"oci-layout:{layout}"
+            self._registries[host] = open_registry(url, host, max_wait=self.max_wait)
+        return self._registries[host]

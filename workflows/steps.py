@@ -1,0 +1,42 @@
+"""Registers every step of the release process with the engine (one place, in order)."""
+
+from __future__ import annotations
+
+import importlib
+
+from engine.registry import register_step
+from engine.step import StepContext
+
+#: trigger -> (module, class). A module not built into this version leaves its step unregistered,
+#: and `advance` then stops there with a sentence that says so.
+STEPS = {
+    "collect": ("workflows.collect", "CollectStep"),
+    "update_spec": ("workflows.spec", "SpecStep"),
+    "promote_dev": ("workflows.promote", "PromoteDevStep"),
+    "open_pr": ("workflows.pull_request", "OpenPrStep"),
+    "promote_rc": ("workflows.pull_request", "PromoteRcStep"),
+    "publish": ("workflows.publish", "PublishStep"),
+}
+
+
+def register_all() -> None:
+    """Register each step whose module exists."""
+    for trigger, (module_name, class_name) in STEPS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            continue
+        cls = getattr(module, class_name, None)
+        if cls is not None:
+            register_step(cls())
+
+
+def before_step(ctx: StepContext) -> None:
+    """Before each step: notice a hand edit of the catalogue after the spec step."""
+    try:
+        from workflows.spec import detect_manual_edit
+    except ImportError:
+        return
+    detect_manual_edit(ctx)
