@@ -33,7 +33,7 @@ from adapters.manifest import (MANIFEST_TYPES, Descriptor, Manifest, media_type_
 from adapters.registry_auth import Credentials, RegistryAuth
 
 __all__ = ["Registry", "HttpRegistry", "Manifest", "Descriptor", "BlobOpener", "open_registry",
-           "InsecureRegistry", "CHUNK"]
+           "InsecureRegistry", "CHUNK", "ChunkReader"]
 
 CHUNK = 1 << 20  # 1 MiB: the unit every blob is streamed in; bounds memory per transfer
 ACCEPT = ", ".join(MANIFEST_TYPES)
@@ -96,7 +96,7 @@ def open_registry(url_or_layout: str, host: str, client: httpx.Client | None = N
                         max_wait=max_wait, concurrency=concurrency)
 
 
-class _Reader:
+class ChunkReader:
     """A file-like view (`read(n)`) over a streamed response body, one chunk buffered at most."""
 
     def __init__(self, chunks: Iterator[bytes]):
@@ -315,7 +315,7 @@ class HttpRegistry:
                 raise NotFound("GET", redact(resp.request.url), 404, "",
                                f"blob {digest} is missing from {self.host}/{repo}")
             check_response(resp)
-            yield _Reader(resp.iter_bytes(CHUNK))  # type: ignore[misc]
+            yield ChunkReader(resp.iter_bytes(CHUNK))  # type: ignore[misc]
         finally:
             resp.close()
 
