@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from engine.machine import ALL_STATES
+
 
 @click.command()
-@click.option("--to", "to", metavar="STATE",
+@click.option("--to", "to", type=click.Choice(ALL_STATES), metavar="STATE",
               help="Stop once the release reaches STATE (e.g. collected, spec-updated).")
 @click.option("--dry-run", is_flag=True,
               help="Print the plan of the next step, and what it would wait for; write nothing.")
@@ -32,7 +34,6 @@ def advance(app, to, dry_run, yes, skip_missing, allow_overwrite, max_wait) -> N
       release advance --skip-missing       # waive images that need a build
     """
     from commands.render import render_status
-    from engine.machine import ALL_STATES
     from engine.releases import pick_release
     from engine.runner import advance as run, check_target
     from workflows.steps import before_step, register_all
@@ -46,8 +47,6 @@ def advance(app, to, dry_run, yes, skip_missing, allow_overwrite, max_wait) -> N
     if not state.is_open:
         click.echo(f"release {state.version} is {state.state}: nothing to do")
         return
-    if to is not None and to not in ALL_STATES:
-        raise click.BadParameter(to, param_hint="--to")
     register_all()
     services = app.services()
     services.max_wait = max_wait

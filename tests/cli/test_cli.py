@@ -1,0 +1,190 @@
+"""The CLI in-process: help, start, status/history JSON, verify, locks, config errors, abort."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from commands.main import COMMANDS, cli
+from ledger import Ledger
+
+
+@pytest.fixture
+def product(tmp_path):
+    """A minimal product checkout: a git repo with VERSION 0.3.0."""
+    repo = tmp_path / "product"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "VERSION").write_text("0.3.0\n")
+    return repo
+
+
+def run(repo, *args, input=None):
+    return CliRunner().invoke(cli, ["--repo", str(repo), *args], input=input)
+
+
+def test_help_lists_every_command_of_the_contract():
+    """`release --help` names each command of DESIGN §7."""
+    out = CliRunner().invoke(cli, ["--help"]).output
+    for name in ("start", "advance", "status", "history", "replay", "verify", "rollback",
+                 "abort", "graph", "demo"):
+        assert f"  {name}" in out
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_has_help_with_an_example(name):
+    """Each command's --help explains itself and shows an example."""
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+def test_start_fixes_the_version_and_leaves_VERSION_alone(product):
+    """start --increment minor records 0.4.0; VERSION still says 0.3.0."""
+    result = run(product, "start", "--increment", "minor")
+    assert result.exit_code == 0, result.output
+    assert "started release 0.4.0 (from 0.3.0)" in result.output
+    assert (product / "VERSION").read_text() == "0.3.0\n"
+
+
+def test_second_start_while_one_is_open_is_refused(product):
+    """Starting while 0.4.0 is open exits 1 naming it, and records nothing."""
+    run(product, "start", "--increment", "minor")
+    result = run(product, "start", "--increment", "major")
+    assert result.exit_code == 1
+    assert "error: release 0.4.0 is still open (state started)" in result.stderr
+    assert Ledger.open(product / "release_logs/ledger.sqlite").count() == 1
+
+
+def test_start_needs_exactly_one_version_source(product):
+    """Neither --version nor --increment is a usage error (exit 2)."""
+    assert run(product, "start").exit_code == 2
+
+
+def test_start_rejects_a_bad_version(product):
+    """--version that is not X.Y.Z is one sentence naming it."""
+    result = run(product, "start", "--version", "4.0")
+    assert result.exit_code == 1
+    assert "--version holds '4.0', which is not a version X.Y.Z" in result.stderr
+
+
+def test_status_json_has_the_documented_shape(product):
+    """status --json is the stable object of DESIGN §8."""
+    run(product, "start", "--version", "0.4.0")
+    data = json.loads(run(product, "status", "--json").output)
+    assert list(data) == ["version", "state", "next", "waiting_on", "last_event", "events"]
+    assert data["version"] == "0.4.0" and data["state"] == "started"
+    assert data["next"] == "collect" and data["waiting_on"] is None
+    assert list(data["last_event"]) == ["seq", "type", "at"] and data["events"] == 1
+
+
+def test_history_json_is_an_array_of_events(product):
+    """history --json lists each event with the documented keys."""
+    run(product, "start", "--version", "0.4.0")
+    data = json.loads(run(product, "history", "--json").output)
+    assert [list(e) for e in data] == [["seq", "release", "release_seq", "type", "payload",
+                                        "actor", "at", "hash"]]
+    assert data[0]["type"] == "ReleaseStarted" and data[0]["payload"]["version"] == "0.4.0"
+
+
+def test_ledger_is_kept_out_of_git(product):
+    """The SQLite file never makes the work tree dirty."""
+    run(product, "start", "--version", "0.4.0")
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=product, text=True,
+                            capture_output=True).stdout
+    assert "release_logs" not in status
+
+
+def test_verify_exit_4_names_the_tampered_seq(product):
+    """A byte changed in a stored event makes verify and replay exit 4 naming its seq."""
+    run(product, "start", "--version", "0.4.0")
+    run(product, "abort", "--reason", "test")
+    db = sqlite3.connect(product / "release_logs/ledger.sqlite")
+    db.execute("DROP TRIGGER events_append_only_update")
+    db.execute("UPDATE events SET payload = replace(payload, 'test', 'tess') WHERE seq = 2")
+    db.commit()
+    for command in ("verify", "replay"):
+        result = run(product, command)
+        assert result.exit_code == 4
+        assert "broken at event seq 2" in result.stderr
+
+
+def test_advance_while_locked_names_the_holder(product):
+    """A second advance exits 1 at once with the holder's pid and host."""
+    run(product, "start", "--version", "0.4.0")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        ledger = Ledger.open(product / "release_logs/ledger.sqlite")
+        with ledger.lock("0.4.0", pid=holder.pid):
+            result = run(product, "advance")
+        assert result.exit_code == 1
+        assert f"error: release 0.4.0 is locked by pid {holder.pid} on " in result.stderr
+        assert " since 20" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("toml,sentence", [
+    ("[ci]\nrepo = 'a/b'\nbogus = 1\n", "release.toml: unknown key 'ci.bogus'"),
+    ("[ci]\nmax_runs = 'many'\n", "release.toml: key 'ci.max_runs' input should be a valid integer"),
+    ("[github\n", "release.toml is not valid TOML"),
+])
+def test_bad_config_is_one_sentence_naming_the_key(product, toml, sentence):
+    """An unknown key, a wrong type or broken TOML: exit 1, the key named, nothing recorded."""
+    run(product, "start", "--version", "0.4.0")
+    (product / "release.toml").write_text(toml)
+    result = run(product, "advance")
+    assert result.exit_code == 1
+    assert sentence in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # error + hint, no traceback
+    assert Ledger.open(product / "release_logs/ledger.sqlite").count() == 1
+
+
+def test_advance_to_a_state_already_reached(product):
+    """--to a state already reached exits 0 saying so."""
+    run(product, "start", "--version", "0.4.0")
+    result = run(product, "advance", "--to", "started")
+    assert result.exit_code == 0 and "already at started" in result.output
+
+
+def test_advance_to_an_unknown_state_is_a_usage_error(product):
+    """--to must name a state."""
+    run(product, "start", "--version", "0.4.0")
+    assert run(product, "advance", "--to", "shipped").exit_code == 2
+
+
+def test_abort_ends_the_release_and_allows_a_new_one(product):
+    """After abort, status says aborted and a new release can start."""
+    run(product, "start", "--version", "0.4.0")
+    assert run(product, "abort", "--reason", "bad CI night").exit_code == 0
+    assert json.loads(run(product, "status", "--json", "0.4.0").output)["next"] is None
+    assert run(product, "start", "--version", "0.4.1").exit_code == 0
+
+
+def test_replay_at_shows_the_past_state(product):
+    """replay --at 1 shows the state right after the first event."""
+    run(product, "start", "--version", "0.4.0")
+    run(product, "abort", "--reason", "x")
+    result = run(product, "replay", "0.4.0", "--at", "1")
+    assert result.exit_code == 0
+    assert "release 0.4.0: started" in result.output
+
+
+def test_graph_is_mermaid():
+    """graph prints a Mermaid state diagram with every forward transition."""
+    out = CliRunner().invoke(cli, ["graph"]).output
+    assert out.startswith("stateDiagram-v2\n")
+    assert "pr_open --> rc_promoted: promote_rc" in out
+
+
+def test_status_without_a_ledger_is_one_sentence(product):
+    """status before any start explains how to begin."""
+    result = run(product, "status")
+    assert result.exit_code == 1
+    assert "no ledger at" in result.stderr and "release start" in result.stderr

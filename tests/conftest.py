@@ -1,0 +1,37 @@
+"""Shared fixtures: a fresh ledger per test, no real clock waits, no real credentials or caches."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger import Ledger
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """No test sees the developer's tokens, docker config or cache; retries never sleep."""
+    for name in ("GH_PAT", "GITHUB_TOKEN", "RELEASE_FAILPOINT", "RELEASE_FAILPOINT_NTH"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(home / "docker"))
+    monkeypatch.delenv("RELEASE_CACHE_DIR", raising=False)
+    from adapters.http import set_testing
+
+    set_testing(True)
+    yield
+    set_testing(False)
+
+
+@pytest.fixture
+def fresh_ledger():
+    """An empty in-memory ledger."""
+    ledger = Ledger.open(":memory:")
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def ledger_file(tmp_path):
+    """A path for an on-disk ledger (WAL mode)."""
+    return tmp_path / "release_logs" / "ledger.sqlite"

@@ -1,0 +1,101 @@
+"""Folding events into state: replay equals evolve one by one; bad sequences are refused."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.errors import InvalidEventSequence
+from engine.machine import FORWARD, STATES, next_state
+from engine.state import ReleaseState, evolve, replay
+from ledger import Ledger, NewEvent
+
+
+@st.composite
+def release_events(draw):
+    """A random valid event sequence: started, then steps, waits, transitions, rollbacks, abort."""
+    events = [NewEvent("ReleaseStarted", {"version": "0.4.0", "previous_version": "0.3.0",
+                                          "options": {"max_runs": draw(st.integers(1, 90))}})]
+    state = "started"
+    for _ in range(draw(st.integers(0, 40))):
+        kind = draw(st.sampled_from(["step", "fail", "wait", "forward", "rollback", "abort"]))
+        key = f"k{draw(st.integers(0, 5))}"
+        if kind == "step":
+            events += [NewEvent("StepStarted", {"key": key, "step": "x"}),
+                       NewEvent("StepSucceeded", {"key": key, "step": "x", "outcomes": 0})]
+        elif kind == "fail":
+            events += [NewEvent("StepStarted", {"key": key, "step": "x"}),
+                       NewEvent("StepFailed", {"key": key, "step": "x", "error": "boom"})]
+        elif kind == "wait":
+            events.append(NewEvent("StepWaiting", {"step": "x", "reason": f"PR #{key}"}))
+        elif kind == "forward" and state in STATES[:-1]:
+            trigger = FORWARD[STATES.index(state)]
+            dest = next_state(state, trigger)
+            events.append(NewEvent("StateChanged", {"trigger": trigger, "source": state, "dest": dest}))
+            state = dest
+        elif kind == "rollback" and state in ("dev-promoted", "pr-open", "rc-promoted"):
+            dest = next_state(state, "rollback")
+            events.append(NewEvent("StateChanged", {"trigger": "rollback", "source": state, "dest": dest}))
+            state = dest
+        elif kind == "abort" and state not in ("released", "aborted"):
+            events.append(NewEvent("ReleaseAborted", {"reason": "r", "source": state}))
+            state = "aborted"
+            break
+    return events, state
+
+
+@settings(max_examples=150, deadline=None)
+@given(release_events())
+def test_replay_equals_evolving_one_event_at_a_time(case):
+    """replay(events) is the same state as evolve applied event by event."""
+    new_events, final = case
+    ledger = Ledger.open(":memory:")
+    stored = ledger.append("0.4.0", new_events)
+    state = ReleaseState(version="0.4.0")
+    for event in stored:
+        state = evolve(state, event)
+    assert replay(stored) == state
+    assert state.state == final
+    assert state.events == len(stored)
+
+
+@settings(max_examples=50, deadline=None)
+@given(release_events(), st.integers(min_value=1))
+def test_replay_from_a_snapshot_equals_full_replay(case, cut):
+    """Folding the rest of the events onto a mid-way state gives the full replay."""
+    ledger = Ledger.open(":memory:")
+    stored = ledger.append("0.4.0", case[0])
+    cut = cut % len(stored) + 1
+    middle = ReleaseState.from_json(replay(stored[:cut]).to_json())
+    assert replay(stored[cut:], start=middle) == replay(stored)
+
+
+def test_evolve_does_not_change_its_input():
+    """evolve is pure: the state passed in is unchanged."""
+    ledger = Ledger.open(":memory:")
+    stored = ledger.append("0.4.0", [NewEvent("ReleaseStarted", {"version": "0.4.0"}),
+                                     NewEvent("StepStarted", {"key": "a", "step": "x"})])
+    first = evolve(ReleaseState(version="0.4.0"), stored[0])
+    evolve(first, stored[1])
+    assert first.steps == {}
+
+
+def test_a_gap_in_release_seq_is_refused():
+    """An event whose release_seq is not the previous plus one cannot be folded."""
+    ledger = Ledger.open(":memory:")
+    stored = ledger.append("0.4.0", [NewEvent("ReleaseStarted", {"version": "0.4.0"}),
+                                     NewEvent("StepStarted", {"key": "a", "step": "x"}),
+                                     NewEvent("StepSucceeded", {"key": "a", "step": "x"})])
+    with pytest.raises(InvalidEventSequence, match="release_seq 3, expected 2"):
+        replay([stored[0], stored[2]])
+
+
+def test_a_transition_from_the_wrong_state_is_refused():
+    """A StateChanged that does not follow the machine is an error naming the event."""
+    ledger = Ledger.open(":memory:")
+    stored = ledger.append("0.4.0", [
+        NewEvent("ReleaseStarted", {"version": "0.4.0"}),
+        NewEvent("StateChanged", {"trigger": "publish", "source": "started", "dest": "released"})])
+    with pytest.raises(Exception, match="not allowed from state 'started'"):
+        replay(stored)

@@ -1,0 +1,205 @@
+"""The event store: appends, transactions, concurrency, the hash chain, locks."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger import (ConcurrentAppend, DuplicateKey, Ledger, LedgerCorrupt, LockHeld, NewEvent)
+from ledger.canonical import canonical
+
+
+def test_append_assigns_gapless_seq_across_releases(fresh_ledger):
+    """Global seq is gapless; release_seq counts within each release."""
+    fresh_ledger.append("0.4.0", [NewEvent("A", {}), NewEvent("B", {})])
+    fresh_ledger.append("0.5.0", [NewEvent("A", {})])
+    rows = [(e.seq, e.release, e.release_seq) for e in fresh_ledger.events()]
+    assert rows == [(1, "0.4.0", 1), (2, "0.4.0", 2), (3, "0.5.0", 1)]
+
+
+def test_batch_is_all_or_nothing(fresh_ledger):
+    """A batch with a duplicate idempotency key writes none of its events."""
+    fresh_ledger.append("0.4.0", [NewEvent("A", {}, "k")])
+    with pytest.raises(DuplicateKey, match="'k'"):
+        fresh_ledger.append("0.4.0", [NewEvent("B", {}), NewEvent("C", {}, "k")])
+    assert [e.type for e in fresh_ledger.events()] == ["A"]
+
+
+def test_atomic_commits(fresh_ledger):
+    """Two appends in one atomic block both land."""
+    with fresh_ledger.atomic():
+        fresh_ledger.append("0.4.0", [NewEvent("A", {})])
+        fresh_ledger.append("0.4.0", [NewEvent("B", {})])
+    assert fresh_ledger.count() == 2
+
+
+def test_atomic_rolls_back(fresh_ledger):
+    """An exception in an atomic block leaves nothing behind."""
+    with pytest.raises(RuntimeError):
+        with fresh_ledger.atomic():
+            fresh_ledger.append("0.4.0", [NewEvent("A", {})])
+            raise RuntimeError("boom")
+    assert fresh_ledger.count() == 0
+
+
+def test_nested_atomic_rolls_back_to_its_savepoint(fresh_ledger):
+    """A failing nested block undoes only its own writes."""
+    with fresh_ledger.atomic():
+        fresh_ledger.append("0.4.0", [NewEvent("A", {})])
+        with pytest.raises(RuntimeError):
+            with fresh_ledger.atomic():
+                fresh_ledger.append("0.4.0", [NewEvent("B", {})])
+                raise RuntimeError("boom")
+    assert [e.type for e in fresh_ledger.events()] == ["A"]
+
+
+def test_stale_expected_seq_is_a_conflict(fresh_ledger):
+    """Appending with an outdated release_seq is refused and writes nothing."""
+    fresh_ledger.append("0.4.0", [NewEvent("A", {})], expected_release_seq=0)
+    with pytest.raises(ConcurrentAppend, match="moved on"):
+        fresh_ledger.append("0.4.0", [NewEvent("B", {})], expected_release_seq=0)
+    assert fresh_ledger.count() == 1
+
+
+def test_events_are_append_only(ledger_file):
+    """The events table refuses UPDATE and DELETE even through raw SQL."""
+    ledger = Ledger.open(ledger_file)
+    ledger.append("0.4.0", [NewEvent("A", {"x": 1})])
+    conn = sqlite3.connect(ledger_file)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE events SET type = 'B'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM events")
+
+
+def test_hash_is_sha256_of_canonical_row(fresh_ledger):
+    """The stored hash is sha256 over the canonical JSON of every other column."""
+    [event] = fresh_ledger.append("0.4.0", [NewEvent("A", {"b": [1, "é"], "a": None}, "k")])
+    row = {k: v for k, v in event.as_dict().items() if k != "hash"}
+    row.update(idempotency_key=event.idempotency_key, prev_hash=event.prev_hash)
+    assert hashlib.sha256(canonical(row).encode()).hexdigest() == event.hash
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dictionaries(st.text(max_size=8), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8), max_size=4), min_size=1, max_size=6))
+def test_payloads_round_trip_and_chain_verifies(payloads):
+    """Any JSON payload reads back equal, and the chain verifies."""
+    ledger = Ledger.open(":memory:")
+    ledger.append("0.4.0", [NewEvent("A", p) for p in payloads])
+    assert [e.payload for e in ledger.events()] == payloads
+    assert ledger.verify() is None
+
+
+def _tamper(path, sql):
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER events_append_only_update")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("column,value", [("payload", '{"x":2}'), ("actor", "mallory@host"),
+                                          ("at", "2020-01-01T00:00:00Z"), ("type", "B"),
+                                          ("hash", "0" * 64), ("release", "9.9.9")])
+def test_verify_names_the_changed_event(ledger_file, column, value):
+    """Changing any column of event 2 makes verify return seq 2."""
+    ledger = Ledger.open(ledger_file)
+    ledger.append("0.4.0", [NewEvent("A", {"x": 1}) for _ in range(3)])
+    ledger.close()
+    _tamper(ledger_file, f"UPDATE events SET {column} = '{value}' WHERE seq = 2")
+    assert Ledger.open(ledger_file).verify() == 2
+
+
+def test_corrupt_file_is_one_clear_error(tmp_path):
+    """A file that is not SQLite gives LedgerCorrupt naming the file."""
+    bad = tmp_path / "ledger.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(LedgerCorrupt, match="ledger.sqlite cannot be read"):
+        Ledger.open(bad)
+
+
+def test_truncated_file_is_one_clear_error(ledger_file):
+    """A ledger cut in half gives LedgerCorrupt, not a traceback from sqlite3."""
+    ledger = Ledger.open(ledger_file)
+    ledger.append("0.4.0", [NewEvent("A", {"x": "y" * 5000}) for _ in range(50)])
+    ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ledger.close()
+    data = ledger_file.read_bytes()
+    ledger_file.write_bytes(data[: len(data) // 2])
+    with pytest.raises(LedgerCorrupt):
+        opened = Ledger.open(ledger_file)
+        list(opened.events())
+        assert opened.verify() is None
+
+
+def test_lock_names_its_holder(ledger_file):
+    """While a live process holds the lock, another gets LockHeld with pid and host."""
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        ledger = Ledger.open(ledger_file)
+        with ledger.lock("0.4.0", pid=holder.pid, host="buildhost"):
+            other = Ledger.open(ledger_file)
+            with pytest.raises(LockHeld, match=rf"locked by pid {holder.pid} on buildhost since"):
+                with other.lock("0.4.0", host="buildhost"):
+                    pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_of_a_dead_process_is_taken_over(ledger_file):
+    """A holder that was killed no longer blocks anyone."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    ledger = Ledger.open(ledger_file)
+    ledger.conn.execute("INSERT INTO locks (release, pid, host, since) VALUES (?,?,?,?)",
+                        ["0.4.0", dead.pid, os.uname().nodename, "2026-01-01T00:00:00Z"])
+    with ledger.lock("0.4.0") as me:
+        assert ledger.holder("0.4.0").pid == me.pid == os.getpid()
+    assert ledger.holder("0.4.0") is None
+
+
+def _appender(path, worker, n, results):
+    ledger = Ledger.open(path)
+    conflicts = 0
+    for i in range(n):
+        last = ledger.last("0.4.0")
+        try:
+            ledger.append("0.4.0", [NewEvent("W", {"worker": worker, "i": i}),
+                                    NewEvent("W2", {"worker": worker, "i": i})],
+                          expected_release_seq=last.release_seq if last else 0)
+        except ConcurrentAppend:
+            conflicts += 1
+    results.put(conflicts)
+
+
+def test_concurrent_appenders_never_interleave_a_batch(ledger_file):
+    """Two processes appending at once: batches stay whole, seqs stay gapless, losers conflict."""
+    Ledger.open(ledger_file).close()
+    results = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_appender, args=(ledger_file, w, 150, results))
+             for w in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    conflicts = results.get() + results.get()
+    ledger = Ledger.open(ledger_file)
+    events = list(ledger.events())
+    assert [e.release_seq for e in events] == list(range(1, len(events) + 1))
+    for first, second in zip(events[::2], events[1::2]):
+        assert (first.type, second.type) == ("W", "W2")
+        assert first.payload == second.payload
+    assert len(events) // 2 + conflicts == 300
+    assert ledger.verify() is None
