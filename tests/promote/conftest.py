@@ -36,3 +36,98 @@ def entry(run: int, job: int, tt: str = TT, vllm: str | None = "48eba14",
 def spec():
     """Build a Spec."""
     return Spec
+
+
+# --- a release in a ledger, registries as OCI layouts ----------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from adapters.image_factory import build_image  # noqa: E402
+from adapters.image_ref import ImageRef  # noqa: E402
+from engine.events import ReleaseStarted, StateChanged  # noqa: E402
+from engine.releases import load_state, start_release  # noqa: E402
+from engine.report import PlainReporter  # noqa: E402
+from engine.step import StepContext  # noqa: E402
+from ledger import Ledger  # noqa: E402
+from workflows.config import parse_config  # noqa: E402
+from workflows.services import Services  # noqa: E402
+
+VERSION = "0.4.0"
+# The states a release passes before dev promotion, as the engine records them.
+_TO_SPEC_UPDATED = [("collect", "started", "collected"), ("update_spec", "collected", "spec-updated")]
+
+
+class World:
+    """One release in a fresh ledger, its product checkout, and OCI-layout registries."""
+
+    def __init__(self, root: Path, build_command: str = ""):
+        self.root = root
+        self.repo = root / "product"
+        self.repo.mkdir(parents=True, exist_ok=True)
+        self.config = parse_config({
+            "images": {"build_command": build_command},
+            "registries": {"ghcr.io": {"url": f"oci-layout:{root / 'registries' / 'ghcr.io'}"}},
+        }, "test release.toml")
+        self.services = Services(self.config, self.repo)
+        self.ledger = Ledger.open(root / "ledger.sqlite")
+        start_release(self.ledger, ReleaseStarted(version=VERSION, previous_version="0.3.0"))
+        self.out = PlainReporter(quiet=True)
+
+    @property
+    def state(self):
+        """The release's state as the ledger says now."""
+        return load_state(self.ledger, VERSION)
+
+    def ctx(self, step: str = "promote_dev", dry_run: bool = False, **options) -> StepContext:
+        """A step context on the release's current state."""
+        return StepContext(self.ledger, self.state, step=step, repo=self.repo,
+                           services=self.services, options=options, dry_run=dry_run, out=self.out)
+
+    def reach_spec_updated(self) -> None:
+        """Record the transitions before dev promotion (as collect and update_spec would)."""
+        ctx = self.ctx()
+        for trigger, source, dest in _TO_SPEC_UPDATED:
+            ctx.record(StateChanged(trigger=trigger, source=source, dest=dest))
+
+    def registry(self, image: str = "ghcr.io/x/y"):
+        """The registry serving an image's host."""
+        return self.services.registry_for(ImageRef.parse(image).host)
+
+    def push(self, image: str, seed: int, **kwargs) -> str:
+        """Push a small random image under `image`; returns its digest."""
+        ref = ImageRef.parse(image)
+        return build_image(self.registry(image), ref.repo, ref.tag, seed=seed, **kwargs).digest
+
+    def digest(self, image: str) -> str | None:
+        """What the image's tag holds now (None: absent)."""
+        ref = ImageRef.parse(image)
+        found = self.registry(image).head_manifest(ref.repo, ref.tag)
+        return found.digest if found else None
+
+    def events(self, cls=None) -> list:
+        """The release's parsed events (of one class)."""
+        from engine.events import parse_event
+        parsed = [parse_event(e) for e in self.ledger.events(VERSION)]
+        return [e for e in parsed if cls is None or isinstance(e, cls)]
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A started release with empty OCI-layout registries."""
+    w = World(tmp_path)
+    yield w
+    w.ledger.close()
+
+
+@pytest.fixture
+def make_world(tmp_path):
+    """Build a World with settings (e.g. a build command)."""
+    made = []
+
+    def make(**kwargs):
+        made.append(World(tmp_path, **kwargs))
+        return made[-1]
+
+    yield make
+    for w in made:
+        w.ledger.close()
