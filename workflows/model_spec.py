@@ -9,6 +9,7 @@ Anything that cannot be read statically is a `CatalogueError` naming file:line a
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -238,8 +239,14 @@ def parse_module(source: str, path: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as err:
-        detail = re.sub(r"^parser error: (error at \d+:\d+: )?", "", err.message)
-        raise CatalogueError(f"{path}:{err.raw_line}: syntax error, {detail}") from None
+        line, detail = err.raw_line, re.sub(r"^parser error: (error at \d+:\d+: )?", "", err.message)
+    # libcst points at the token after the fault; Python's own parser (parsing only, no
+    # execution) names the line a person has to fix.
+    try:
+        ast.parse(source, filename=path)
+    except SyntaxError as err:
+        line, detail = err.lineno or line, err.msg
+    raise CatalogueError(f"{path}:{line}: syntax error, {detail}")
 
 
 def template_calls(module: cst.Module) -> list[cst.Call]:
