@@ -111,6 +111,7 @@ def sandbox_scenario() -> Scenario:
         # gemma on T3K: failing, then not uploaded, then expired, then good in 296.
         (298, t + "gemma-3-27b-it_t3k"): "missing",
         (297, t + "gemma-3-27b-it_t3k"): "expired",
+        (299, t + "Mistral-7B-Instruct-v0.3_n300"): "fail_acc",
         (298, t + "Mistral-7B-Instruct-v0.3_n300"): "corrupt",
         (298, t + "Qwen3-8B_n150"): "fail_perf",
     }
