@@ -122,7 +122,6 @@ class RegistryAuth(httpx.Auth):
             self._authorize(request, scopes)
         else:
             return
-        response.close()
         yield request
 
     def _authorize(self, request: httpx.Request, scopes: dict[str, set[str]]) -> None:

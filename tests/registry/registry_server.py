@@ -35,7 +35,7 @@ def htpasswd_line(user: str, password: str) -> str:
         warnings.simplefilter("ignore", DeprecationWarning)
         import crypt  # libxcrypt does bcrypt; removed in 3.13, fine on our 3.11
 
-        return f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=4))}"
+        return f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))}"
 
 
 @dataclass(frozen=True)
