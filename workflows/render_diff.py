@@ -18,7 +18,8 @@ DIFF_FILE = "release_models_diff.md"
 TITLE = "# Model Spec Release Updates"
 HEADER = "| Impl | Model Arch | Weights | Devices | TT-Metal Commit Change | Status Change | CI Job Link |"
 SEPARATOR = "|------|------------|---------|---------|------------------------|---------------|-------------|"
-_FIELDS = ("tt_metal_commit", "vllm_commit", "status", "docker_image")
+# What a person changes; an explicit media image only follows the version and tt-metal commit.
+_FIELDS = ("tt_metal_commit", "vllm_commit", "status")
 
 
 class DiffRow(BaseModel):
@@ -51,7 +52,7 @@ def _baseline_match(baseline: Catalogue) -> dict[tuple, list[ModelSpecTemplate]]
 
 def diff_rows(baseline: Catalogue | None, current: Catalogue,
               updates: list[TemplateUpdate] | None = None) -> list[DiffRow]:
-    """A row per current template whose commits, status or image differ from the baseline.
+    """A row per current template whose commits or status differ from the baseline.
 
     Templates are matched by (impl, weights, devices), the n-th duplicate to the n-th; a template
     absent from the baseline counts as new. CI links come from the update plan, when given.
