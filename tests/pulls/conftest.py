@@ -160,3 +160,90 @@ def checkout(tmp_path: Path, remote: Path) -> Path:
     sh(work, "config", "user.name", "Test")
     sh(work, "config", "user.email", "test@example.invalid")
     return work
+
+
+# -- a release standing at dev-promoted, on the real engine and ledger ---------------------------
+
+VERSION = "0.4.0"
+DIFF = """# Model Spec Release Updates
+
+| Impl | Model Arch | Weights | Devices | TT-Metal Commit Change | Status Change | CI Job Link |
+|---|---|---|---|---|---|---|
+| tt-transformers | Qwen3-8B | Qwen/Qwen3-8B | N150, N300, T3K | 9b67e09 → e95ffa5 | EXPERIMENTAL → FUNCTIONAL | [Run 293](https://github.com/tenstorrent/tt-shield/actions/runs/19339722549/job/55098765432) |
+"""
+DEV_SUMMARY = "# Release Artifacts Summary\n\nVersion v0.4.0, stage: dev (`-dev-` images).\n"
+WAIVED = "ghcr.io/tenstorrent/tt-media-inference-server:0.4.0-2496be4"
+LAST_GOOD = {
+    "id_tt-transformers_Qwen3-8B_n150": {
+        "ci_run_id": 19339722549, "ci_run_number": 293,
+        "ci_run_url": "https://github.com/tenstorrent/tt-shield/actions/runs/19339722549"},
+    "id_whisper_whisper-large-v3_n150": {
+        "ci_run_id": 19339722000, "ci_run_number": 291,
+        "ci_run_url": "https://github.com/tenstorrent/tt-shield/actions/runs/19339722000"},
+    "id_tt-transformers_AFM-4.5B_n150": {},
+}
+
+
+@dataclass
+class Release:
+    """A release at dev-promoted: its ledger, checkout, services, and `advance(to)`."""
+
+    ledger: object
+    repo: Path
+    remote: Path
+    github: FakeGitHub
+    services: object
+
+    def advance(self, to: str | None = None):
+        """Run `release advance [--to STATE]` in process; returns the final state name."""
+        from engine.runner import advance
+
+        return advance(self.ledger, VERSION, to=to, services=self.services, repo=self.repo).state.state
+
+    def state(self) -> str:
+        """The release's state as the ledger says."""
+        from engine.releases import load_state
+
+        return load_state(self.ledger, VERSION).state
+
+    def types(self) -> list[str]:
+        """Every event type of the release, in order."""
+        return [e.type for e in self.ledger.events(VERSION)]
+
+
+@pytest.fixture
+def release(tmp_path: Path, checkout: Path, remote: Path, github: FakeGitHub,
+            monkeypatch) -> Iterator[Release]:
+    """A release 0.4.0 whose earlier steps wrote VERSION and release_logs/v0.4.0/, at dev-promoted."""
+    from engine.events import ReleaseStarted, StateChanged
+    from engine.registry import register_step
+    from ledger import Ledger
+    from workflows.config import Config, GitHubConfig, RegistryConfig
+    from workflows.promotion_events import ImagesWaived
+    from workflows.publish import PublishStep
+    from workflows.pull_request import OpenPrStep, PromoteRcStep
+    from workflows.services import Services
+
+    monkeypatch.setenv("GH_PAT", TOKEN)
+    for step in (OpenPrStep(), PromoteRcStep(), PublishStep()):
+        register_step(step)
+    ledger = Ledger.open(checkout / "release_logs" / "ledger.sqlite")
+    events = [ReleaseStarted(version=VERSION, previous_version="0.3.0", increment="minor"),
+              StateChanged(trigger="collect", source="started", dest="collected"),
+              StateChanged(trigger="update_spec", source="collected", dest="spec-updated"),
+              ImagesWaived(stage="dev", images=[WAIVED]),
+              StateChanged(trigger="promote_dev", source="spec-updated", dest="dev-promoted")]
+    ledger.append(VERSION, [e.to_new() for e in events])
+    (checkout / "VERSION").write_text(f"{VERSION}\n")
+    logs = checkout / "release_logs" / f"v{VERSION}"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "release_models_diff.md").write_text(DIFF)
+    (logs / "dev_artifacts_summary.md").write_text(DEV_SUMMARY)
+    (logs / "models_ci_last_good_291_to_293.json").write_text(json.dumps(LAST_GOOD, indent=2))
+    # An empty OCI layout stands for ghcr.io: the rc stage only looks the waived image up.
+    layout = tmp_path / "registries" / "ghcr.io"
+    config = Config(github=GitHubConfig(api_url=github.url, repo=REPO),
+                    registries={"ghcr.io": RegistryConfig(url=f"oci-layout:{layout}")})
+    services = Services(config, checkout, cache_dir=tmp_path / "cache")
+    yield Release(ledger, checkout, remote, github, services)
+    ledger.close()

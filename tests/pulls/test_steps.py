@@ -1,0 +1,177 @@
+"""open_pr, promote_rc and publish on the real engine, a bare git remote and a GitHub on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.errors import GitError, Unauthorized
+from adapters.git import Git
+from adapters.sandbox.github_repo import close_pull, merge_pull
+from engine.errors import Waiting
+from workflows.errors import WorkflowError
+
+from conftest import REPO, TOKEN, VERSION, WAIVED, recorded
+
+PR1 = f"https://github.com/{REPO}/pull/1"
+
+
+def test_open_pr_pushes_the_release_files_and_opens_a_pr_to_dev(release) -> None:
+    """The pre-release branch holds VERSION and the release folder, and a PR targets dev."""
+    assert release.advance(to="pr-open") == "pr-open"
+    remote = Git(release.remote)
+    head = remote.rev_parse("refs/heads/pre-release-v0.4.0")
+    assert remote.show_file(head, "VERSION") == "0.4.0\n"
+    assert remote.show_file(head, "release_logs/v0.4.0/events.jsonl")
+    assert remote.parents(head) == [remote.rev_parse("refs/heads/dev")]
+    pull = release.services.github_client().request("GET", f"/repos/{REPO}/pulls/1").json()
+    assert (pull["head"]["ref"], pull["base"]["ref"]) == ("pre-release-v0.4.0", "dev")
+
+
+def test_the_ledger_never_enters_the_commit(release) -> None:
+    """ledger.sqlite beside the outputs is neither dirty nor committed."""
+    release.advance(to="pr-open")
+    remote = Git(release.remote)
+    head = remote.rev_parse("refs/heads/pre-release-v0.4.0")
+    assert remote.show_file(head, "release_logs/ledger.sqlite") is None
+
+
+def test_pr_body_starts_with_metadata_of_the_newest_run(release) -> None:
+    """The PR body begins with the metadata comment naming the newest CI run and the version."""
+    release.advance(to="pr-open")
+    body = release.services.github_client().request("GET", f"/repos/{REPO}/pulls/1").json()["body"]
+    assert body.startswith("<!-- metadata:run_id=19339722549 metadata:version=v0.4.0 -->\n\n"
+                           "# Model Spec Release Updates")
+
+
+def test_one_pr_per_branch_however_often_advance_runs(release) -> None:
+    """Advancing again and again while waiting never opens a second PR nor pushes again."""
+    release.advance(to="pr-open")
+    pushes = Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0")
+    for _ in range(3):
+        with pytest.raises(Waiting):
+            release.advance()
+    assert release.github.count("POST", "/pulls") == 1
+    assert Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0") == pushes
+
+
+def test_unmerged_pr_waits_with_exit_3_and_its_url(release) -> None:
+    """An open PR stops advance with exit 3 naming the PR; the state stays pr-open."""
+    release.advance(to="pr-open")
+    with pytest.raises(Waiting) as wait:
+        release.advance()
+    assert (wait.value.exit_code, str(wait.value)) == (3, f"waiting for PR #1 to be merged: {PR1}")
+    assert release.state() == "pr-open"
+
+
+def test_pr_closed_without_merge_suggests_abort(release) -> None:
+    """A rejected PR is one clear sentence, with `release abort` in the hint."""
+    release.advance(to="pr-open")
+    close_pull(release.github.root, 1)
+    with pytest.raises(WorkflowError) as err:
+        release.advance()
+    assert str(err.value).startswith("pull request #1 (" + PR1 + ") was closed without being merged")
+    assert "release abort" in err.value.hint
+    assert release.state() == "pr-open"
+
+
+def test_dirty_tree_is_refused_naming_the_files(release) -> None:
+    """A change the release did not make stops open_pr before any branch is pushed."""
+    (release.repo / "notes.txt").write_text("mine\n")
+    with pytest.raises(WorkflowError, match="changes the release did not make: notes.txt$"):
+        release.advance(to="pr-open")
+    assert Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0") is None
+    assert release.state() == "dev-promoted"
+
+
+def test_token_without_scope_is_named(release) -> None:
+    """A 403 on opening the PR names the missing permission, never the token; state unchanged."""
+    release.github.faults.append(lambda r: recorded(403, "forbidden_pulls")(r)
+                                 if r.method == "POST" else None)
+    with pytest.raises(Unauthorized) as err:
+        release.advance(to="pr-open")
+    assert "lacks the permission to open a pull request" in str(err.value)
+    assert TOKEN not in str(err.value)
+    assert release.state() == "dev-promoted"
+    assert "StepFailed" in release.types()
+
+
+def test_rerun_after_a_failed_pr_does_not_push_again(release) -> None:
+    """After a failure at the PR, the next run reuses the recorded push and opens the PR."""
+    release.github.faults.append(lambda r: recorded(403, "forbidden_pulls")(r)
+                                 if r.method == "POST" else None)
+    with pytest.raises(Unauthorized):
+        release.advance(to="pr-open")
+    assert release.advance(to="pr-open") == "pr-open"
+    assert release.types().count("BranchPushed") == 1
+
+
+def test_merged_pre_release_leads_to_the_rc_branch_and_a_pr_to_main(release) -> None:
+    """After the merge, rc-v0.4.0 starts at the merge commit and a PR to main is opened."""
+    release.advance(to="pr-open")
+    merge = merge_pull(release.github.root, 1, release.remote)
+    assert release.advance(to="rc-promoted") == "rc-promoted"
+    remote = Git(release.remote)
+    rc = remote.rev_parse("refs/heads/rc-v0.4.0")
+    assert remote.parents(rc) == [merge]
+    assert remote.show_file(rc, "release_logs/v0.4.0/release_artifacts_summary.md")
+    pull = release.services.github_client().request("GET", f"/repos/{REPO}/pulls/2").json()
+    assert (pull["head"]["ref"], pull["base"]["ref"]) == ("rc-v0.4.0", "main")
+
+
+def test_release_pr_waits_for_its_merge(release) -> None:
+    """At rc-promoted, publish waits on the PR to main with exit 3."""
+    release.advance(to="pr-open")
+    merge_pull(release.github.root, 1, release.remote)
+    release.advance(to="rc-promoted")
+    with pytest.raises(Waiting, match=f"waiting for PR #2 to be merged: https://github.com/{REPO}/pull/2"):
+        release.advance()
+    assert release.state() == "rc-promoted"
+
+
+def _to_rc(release) -> str:
+    release.advance(to="pr-open")
+    merge_pull(release.github.root, 1, release.remote)
+    release.advance(to="rc-promoted")
+    return merge_pull(release.github.root, 2, release.remote)
+
+
+def test_publish_tags_the_merge_commit_and_creates_the_release(release) -> None:
+    """Once merged to main: annotated v0.4.0 at the merge commit, one published release."""
+    merge = _to_rc(release)
+    assert release.advance() == "released"
+    remote = Git(release.remote)
+    assert remote.out("cat-file", "-t", "refs/tags/v0.4.0") == "tag"
+    assert remote.rev_parse("refs/tags/v0.4.0") == merge
+    got = release.services.github_client().request("GET", f"/repos/{REPO}/releases/tags/v0.4.0").json()
+    assert (got["draft"], got["target_commitish"]) == (False, merge)
+    assert release.github.count("POST", "/releases") == 1
+
+
+def test_release_notes_name_waivers_and_runs(release) -> None:
+    """The published notes carry the diff's change, the waived image and the CI runs."""
+    _to_rc(release)
+    release.advance()
+    body = release.services.github_client().request(
+        "GET", f"/repos/{REPO}/releases/tags/v0.4.0").json()["body"]
+    assert "| tt-transformers | Qwen3-8B |" in body
+    assert f"- `{WAIVED}`" in body
+    assert "- [Run 293](https://github.com/tenstorrent/tt-shield/actions/runs/19339722549)" in body
+
+
+def test_tag_already_at_the_merge_commit_is_done(release, sh) -> None:
+    """A v0.4.0 tag already on the remote at the merge commit is accepted, not recreated."""
+    merge = _to_rc(release)
+    sh(release.remote, "tag", "-a", "-m", "by hand", "v0.4.0", merge)
+    assert release.advance() == "released"
+    assert Git(release.remote).rev_parse("refs/tags/v0.4.0") == merge
+
+
+def test_tag_at_another_commit_is_refused(release, sh) -> None:
+    """A v0.4.0 tag elsewhere stops publish, naming the commit; nothing is released."""
+    _to_rc(release)
+    other = Git(release.remote).rev_parse("refs/heads/dev")
+    sh(release.remote, "tag", "-a", "-m", "wrong", "v0.4.0", other)
+    with pytest.raises(GitError, match=f"tag v0.4.0 already exists on origin at commit {other}"):
+        release.advance()
+    assert release.state() == "rc-promoted"
+    assert release.github.count("POST", "/releases") == 0

@@ -1,0 +1,388 @@
+"""The pull-request steps: `open_pr` (dev-promoted -> pr-open) and `promote_rc` (pr-open -> rc-promoted).
+
+`open_pr` commits exactly the files the release wrote on `pre-release-vX.Y.Z` (branched from
+the dev branch), pushes it with a lease, and opens or updates the PR to dev (DOMAIN §6).
+`promote_rc` waits for that PR to be merged, branches `rc-vX.Y.Z` from its merge commit,
+promotes the images to their `-release-` names, commits the release summary and opens or updates
+the PR to main. Every effect goes through `ctx.effect` with a key derived from the branch, so a
+re-run (or a run after kill -9) pushes and opens nothing twice (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from adapters.git import Git
+from adapters.github_repo import GitHubRepo
+from engine.errors import Waiting
+from engine.events import Event, StepStarted
+from engine.step import Outcome, Plan, StepContext
+from workflows.errors import WorkflowError
+from workflows.render_pr_body import render_pr_body
+
+PRE_RELEASE, RELEASE = "pre_release", "release"
+DIFF_FILE = "release_models_diff.md"
+SUMMARY_FILES = {PRE_RELEASE: "dev_artifacts_summary.md", RELEASE: "release_artifacts_summary.md"}
+BODY_FILES = {PRE_RELEASE: "pre_release_pr_body.md", RELEASE: "release_pr_body.md"}
+# Files a release writes outside its own folder (DESIGN §2, §8); the spec step's events add any other.
+RELEASE_FILES = ("VERSION", "workflows/model_spec.py", "model_specs_output.json", "README.md")
+_SHOWN = 10  # dirty files named in a message before "and N more"
+
+
+# -- events -------------------------------------------------------------------------------------
+
+class BranchPushed(Event):
+    """A release branch was pushed: `commit` on top of `base`."""
+
+    type: ClassVar[str] = "BranchPushed"
+    kind: str
+    branch: str
+    base: str
+    commit: str
+    files: list[str] = []
+
+
+class PullRequestOpened(Event):
+    """The release's PR for `head` exists (opened, found, or its body updated)."""
+
+    type: ClassVar[str] = "PullRequestOpened"
+    kind: str
+    number: int
+    url: str
+    head: str
+    base: str
+    commit: str
+    action: str
+
+
+class PullRequestMerged(Event):
+    """A person merged the release's PR; later steps start from `merge_commit_sha`."""
+
+    type: ClassVar[str] = "PullRequestMerged"
+    kind: str
+    number: int
+    url: str
+    merge_commit_sha: str
+
+
+# -- names and places ---------------------------------------------------------------------------
+
+def tag_name(version: str) -> str:
+    """`vX.Y.Z`."""
+    return f"v{version.removeprefix('v')}"
+
+
+def branch_name(kind: str, version: str) -> str:
+    """`pre-release-vX.Y.Z` or `rc-vX.Y.Z`."""
+    return f"{'pre-release' if kind == PRE_RELEASE else 'rc'}-{tag_name(version)}"
+
+
+def logs_dir(version: str) -> str:
+    """The release's own folder in the target: `release_logs/vX.Y.Z/`."""
+    return f"release_logs/{tag_name(version)}/"
+
+
+def repo_api(ctx: StepContext) -> GitHubRepo:
+    """Pull requests and releases of the product repository, as the services wire them."""
+    cfg = ctx.services.config.github
+    return GitHubRepo(ctx.services.github_client(), cfg.repo, cfg.token_env)
+
+
+def release_paths(ctx: StepContext) -> list[str]:
+    """Every path this release wrote: the fixed files, its folder, and what the spec step recorded."""
+    paths = set(RELEASE_FILES)
+    for row in ctx.history():
+        files = row.payload.get("files") if row.type in ("SpecUpdated",
+                                                        "DerivedFilesRegenerated") else None
+        if isinstance(files, dict):
+            paths.update(files)
+    return sorted(paths) + [logs_dir(ctx.version)]
+
+
+def _ours(path: str, release_files: list[str]) -> bool:
+    # The ledger itself stays out of git (DESIGN §2); commands/ excludes it, this is a second guard.
+    if path.startswith("release_logs/ledger.sqlite"):
+        return True
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in release_files)
+
+
+def foreign_dirty_files(git: Git, release_files: list[str]) -> list[str]:
+    """Uncommitted files the release did not write (its own are expected to be uncommitted)."""
+    return [p for p in git.dirty_files() if not _ours(p, release_files)]
+
+
+def refuse_dirty(git: Git, release_files: list[str]) -> None:
+    """Stop when the work tree holds changes the release did not make, naming them."""
+    dirty = foreign_dirty_files(git, release_files)
+    if dirty:
+        shown = ", ".join(dirty[:_SHOWN]) + (f" and {len(dirty) - _SHOWN} more"
+                                             if len(dirty) > _SHOWN else "")
+        raise WorkflowError(f"the work tree {git.path} has changes the release did not make: "
+                            f"{shown}", hint="commit or stash them, then run `release advance` again")
+
+
+# -- the CI runs behind the metadata comment ----------------------------------------------------
+
+@dataclass(frozen=True)
+class RunUsed:
+    """One Models CI run the release used."""
+
+    id: int
+    number: int | None
+    url: str | None
+
+
+def ci_runs_used(ctx: StepContext) -> list[RunUsed]:
+    """The Models CI runs behind this release, newest first.
+
+    From the collect step's events when they list runs (`runs: [{id, number, url}]`), else from
+    the entries of the last-good file it wrote (DOMAIN §2).
+    """
+    runs: dict[int, RunUsed] = {}
+    for row in ctx.history():
+        listed = row.payload.get("runs")
+        if row.type.startswith(("Runs", "Ci", "Collect")) and isinstance(listed, list):
+            runs = {}
+            for r in listed:
+                if isinstance(r, dict) and r.get("id") is not None:
+                    runs[int(r["id"])] = RunUsed(int(r["id"]), r.get("number") or r.get("run_number"),
+                                                 r.get("url") or r.get("html_url"))
+    if not runs:
+        folder = Path(ctx.repo) / logs_dir(ctx.version)
+        for path in sorted(folder.glob("models_ci_last_good_*_to_*.json"))[-1:]:
+            for entry in json.loads(path.read_text(encoding="utf-8")).values():
+                if isinstance(entry, dict) and entry.get("ci_run_id") is not None:
+                    rid = int(entry["ci_run_id"])
+                    runs[rid] = RunUsed(rid, entry.get("ci_run_number"), entry.get("ci_run_url"))
+    return sorted(runs.values(), key=lambda r: (-(r.number or 0), -r.id))
+
+
+def newest_run_id(ctx: StepContext) -> int | None:
+    """The id of the newest CI run used, for the PR body's metadata comment."""
+    runs = ci_runs_used(ctx)
+    return runs[0].id if runs else None
+
+
+def pr_body(ctx: StepContext, kind: str) -> str:
+    """The PR body of `kind` from the release's files (pre-release: diff then dev summary)."""
+    folder = Path(ctx.repo) / logs_dir(ctx.version)
+    names = [DIFF_FILE, SUMMARY_FILES[kind]] if kind == PRE_RELEASE else [SUMMARY_FILES[kind],
+                                                                          DIFF_FILE]
+    sections = []
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            raise WorkflowError(f"{path} does not exist; the PR body is made from it",
+                                hint="run the earlier steps again (`release advance`)")
+        sections.append(path.read_text(encoding="utf-8"))
+    return render_pr_body(newest_run_id(ctx), ctx.version, sections, folder=logs_dir(ctx.version))
+
+
+# -- effects shared by both PR steps ------------------------------------------------------------
+
+def _last(ctx: StepContext, cls: type, **match: Any) -> Any:
+    found = [e for e in ctx.events_of(cls) if all(getattr(e, k) == v for k, v in match.items())]
+    return found[-1] if found else None
+
+
+def _intent(ctx: StepContext, key: str) -> dict:
+    scoped = ctx.scoped(key)
+    started = [e for e in ctx.events_of(StepStarted) if e.key == scoped]
+    return started[-1].intent if started else {}
+
+
+def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]) -> BranchPushed:
+    """Commit `paths` on top of `base` and push the release branch, leased on the last push."""
+    git, remote = ctx.services.git(), ctx.services.config.github.remote
+    branch = branch_name(kind, ctx.version)
+    key = f"{ctx.step}:push:{branch}"
+    done = ctx.outcome_of(key)
+    if done is not None:
+        return done[0]
+    ctx.ledger.export_jsonl(ctx.version, Path(ctx.repo) / logs_dir(ctx.version) / "events.jsonl")
+    stage = "pre-release" if kind == PRE_RELEASE else "release candidate"
+    message = f"Release {tag_name(ctx.version)}: {stage} files\n"
+    commit = git.commit_paths(base, paths, message)
+    previous = _last(ctx, BranchPushed, branch=branch)
+    expected = previous.commit if previous else None  # DESIGN §5: lease on what we recorded
+    event = BranchPushed(kind=kind, branch=branch, base=base, commit=commit, files=paths)
+
+    def act() -> list[Event]:
+        git.push_branch(remote, commit, branch, expected)
+        return [event]
+
+    def reconcile() -> list[Event] | None:
+        # Killed mid-push: the remote at the commit we meant to push means the push happened.
+        meant = _intent(ctx, key).get("commit")
+        now = git.remote_branch(remote, branch)
+        if meant and now == meant:
+            return [event.model_copy(update={"commit": meant})]
+        return None
+
+    return ctx.effect(key, act, reconcile,
+                      intent={"branch": branch, "commit": commit, "expected": expected})[0]
+
+
+def open_pull(ctx: StepContext, kind: str, pushed: BranchPushed, base_branch: str) -> PullRequestOpened:
+    """Find or open the PR of `kind`, writing its body only when it changed."""
+    body = pr_body(ctx, kind)
+    title = (f"Pre-release {tag_name(ctx.version)}" if kind == PRE_RELEASE
+             else f"Release {tag_name(ctx.version)}")
+    api = repo_api(ctx)
+
+    def act() -> list[Event]:
+        pull, action = api.ensure_pull(pushed.branch, base_branch, title, body)
+        return [PullRequestOpened(kind=kind, number=pull.number, url=pull.url, head=pushed.branch,
+                                  base=base_branch, commit=pushed.commit, action=action)]
+
+    # ensure_pull finds before it creates, so acting again after a kill is the reconciliation.
+    opened = ctx.effect(f"{ctx.step}:pull:{pushed.branch}@{pushed.commit}", act,
+                        intent={"head": pushed.branch, "base": base_branch})[0]
+    ctx.out.line(f"pull request #{opened.number} ({opened.action}): {opened.url}")
+    return opened
+
+
+def write_body_file(ctx: StepContext, kind: str) -> None:
+    """Keep the PR body beside the other outputs, so the branch holds what the PR shows."""
+    path = Path(ctx.repo) / logs_dir(ctx.version) / BODY_FILES[kind]
+    body = pr_body(ctx, kind)
+    if not path.is_file() or path.read_text(encoding="utf-8") != body:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+
+
+# -- the merge gate -----------------------------------------------------------------------------
+
+def wait_for_merge(ctx: StepContext, kind: str, record: bool = True) -> str:
+    """The merge commit of the release's PR of `kind`; Waiting (exit 3) until a person merges it.
+
+    A PR closed without merge is a WorkflowError that suggests `release abort`. Nothing is
+    recorded while waiting; the merge, once seen, is recorded once (not in a dry run).
+    """
+    merged = _last(ctx, PullRequestMerged, kind=kind)
+    opened = _last(ctx, PullRequestOpened, kind=kind)
+    if opened is None:
+        raise WorkflowError(f"release {ctx.version} has no recorded {kind.replace('_', '-')} "
+                            "pull request to wait for")
+    if merged is not None and merged.number == opened.number:
+        return merged.merge_commit_sha
+    pull = repo_api(ctx).get_pull(opened.number)
+    if pull.merged and pull.merge_commit_sha:
+        if record and not ctx.dry_run:
+            ctx.record(PullRequestMerged(kind=kind, number=pull.number, url=opened.url,
+                                         merge_commit_sha=pull.merge_commit_sha))
+        return pull.merge_commit_sha
+    if pull.state == "closed":
+        raise WorkflowError(f"pull request #{pull.number} ({opened.url}) was closed without "
+                            "being merged, so the release cannot go on",
+                            hint=f"reopen and merge it, then `release advance`; or `release abort "
+                                 f"{ctx.version} --reason ...`")
+    raise Waiting(f"waiting for PR #{pull.number} to be merged: {opened.url}",
+                  hint="merge it on GitHub, then run `release advance` again")
+
+
+def gate(ctx: StepContext, kind: str,
+         record: bool = True) -> tuple[str | None, Outcome | None]:
+    """`wait_for_merge` for a step: (merge commit, None), or (None, a waiting Outcome)."""
+    try:
+        return wait_for_merge(ctx, kind, record), None
+    except Waiting as wait:
+        return None, Outcome(done=False, waits_on=wait.reason, hint=wait.hint)
+
+
+def fetch_commit(git: Git, remote: str, branch: str, commit: str) -> None:
+    """Make sure `commit` (a merge on `branch` of the remote) is in the local repository."""
+    if git.rev_parse(commit) is None:
+        git.fetch_branch(remote, branch)
+    if git.rev_parse(commit) is None:
+        raise WorkflowError(f"commit {commit} is not on {remote}/{branch}; the merge the release "
+                            "waited for cannot be found")
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+class OpenPrStep:
+    """`open_pr`: dev-promoted -> pr-open."""
+
+    trigger = "open_pr"
+
+    def plan(self, ctx: StepContext) -> Plan:
+        """Say which branch, files, push and PR the step would make; write nothing."""
+        cfg, git = ctx.services.config.github, ctx.services.git()
+        paths = release_paths(ctx)
+        branch = branch_name(PRE_RELEASE, ctx.version)
+        previous = _last(ctx, BranchPushed, branch=branch)
+        lease = previous.commit if previous else "branch absent"
+        lines = [f"branch {branch} from {cfg.remote}/{cfg.dev_branch}",
+                 f"commit {', '.join(paths)} (with events.jsonl)",
+                 f"push {branch} to {cfg.remote} with a lease on {lease}",
+                 f"open or update the pull request {branch} -> {cfg.dev_branch}"]
+        dirty = foreign_dirty_files(git, paths)
+        if dirty:
+            lines.append(f"would refuse: uncommitted changes the release did not make: {', '.join(dirty)}")
+        return Plan(lines=lines, waits_on=f"a person to merge the PR {branch} -> {cfg.dev_branch}")
+
+    def apply(self, ctx: StepContext, plan: Plan) -> Outcome:
+        """Branch, commit, push and open the pre-release PR, each effect once."""
+        cfg, git = ctx.services.config.github, ctx.services.git()
+        paths = release_paths(ctx)
+        refuse_dirty(git, paths)
+        branch = branch_name(PRE_RELEASE, ctx.version)
+        previous = _last(ctx, BranchPushed, branch=branch)
+        base = previous.base if previous else git.fetch_branch(cfg.remote, cfg.dev_branch)
+        write_body_file(ctx, PRE_RELEASE)
+        pushed = push_release_branch(ctx, PRE_RELEASE, base, paths)
+        ctx.out.line(f"pushed {pushed.branch} at {pushed.commit[:12]}")
+        open_pull(ctx, PRE_RELEASE, pushed, cfg.dev_branch)
+        return Outcome(done=True)
+
+
+class PromoteRcStep:
+    """`promote_rc`: pr-open -> rc-promoted, once the pre-release PR is merged."""
+
+    trigger = "promote_rc"
+
+    def __init__(self, promote=None):
+        self._promote = promote
+
+    def promote(self, ctx: StepContext, stage: str) -> Outcome:
+        """The image promotion of the promote step (`workflows.promote.promote_images`)."""
+        if self._promote is not None:
+            return self._promote(ctx, stage)
+        from workflows.promote import promote_images
+
+        return promote_images(ctx, stage)
+
+    def plan(self, ctx: StepContext) -> Plan:
+        """Check the gate (reading GitHub only) and say what would follow."""
+        cfg = ctx.services.config.github
+        merge, waiting = gate(ctx, PRE_RELEASE, record=False)
+        branch = branch_name(RELEASE, ctx.version)
+        if waiting is not None:
+            return Plan(lines=[waiting.waits_on], waits_on=waiting.waits_on)
+        return Plan(lines=[f"branch {branch} from the merge commit {merge[:12]}",
+                           "promote every dev image to its -release- name by recorded digest",
+                           f"commit {logs_dir(ctx.version)}, push {branch}",
+                           f"open or update the pull request {branch} -> {cfg.main_branch}"],
+                    waits_on=f"a person to merge the PR {branch} -> {cfg.main_branch}")
+
+    def apply(self, ctx: StepContext, plan: Plan) -> Outcome:
+        """Wait for the merge, promote to rc, commit the summary and open the release PR."""
+        cfg, git = ctx.services.config.github, ctx.services.git()
+        merge, waiting = gate(ctx, PRE_RELEASE)
+        if waiting is not None:
+            return waiting
+        fetch_commit(git, cfg.remote, cfg.dev_branch, merge)
+        promoted = self.promote(ctx, "rc")
+        if not promoted.done:
+            return promoted
+        write_body_file(ctx, RELEASE)
+        # Only the release's own folder: the merge commit already holds everything else, and
+        # committing work-tree copies of shared files could revert what others merged to dev.
+        pushed = push_release_branch(ctx, RELEASE, merge, [logs_dir(ctx.version)])
+        ctx.out.line(f"pushed {pushed.branch} at {pushed.commit[:12]}")
+        open_pull(ctx, RELEASE, pushed, cfg.main_branch)
+        return Outcome(done=True, events=promoted.events)
