@@ -301,6 +301,12 @@ class Collector:
     def fetch(self, artifact: dict) -> tuple[Path, str]:
         """The artifact's zip from the cache by id, else downloaded and validated; (path, sha256)."""
         path = self.cache_dir / "artifacts" / f"{artifact['id']}.zip"
+        bad = path.with_suffix(".bad")
+        if bad.is_file():
+            # Artifacts never change once uploaded: a broken one is remembered, not re-fetched.
+            with self._lock:
+                self.counts["artifact_cache_hits"] += 1
+            raise BadArtifact(bad.read_text(encoding="utf-8"))
         if path.is_file():
             with self._lock:
                 self.counts["artifact_cache_hits"] += 1
@@ -311,8 +317,9 @@ class Collector:
                 self.counts["artifact_downloads"] += 1
             try:
                 ci_results.validate_zip(tmp)
-            except BadArtifact:
-                tmp.unlink(missing_ok=True)  # never cache a broken download
+            except BadArtifact as err:
+                tmp.unlink(missing_ok=True)  # never cache a broken zip as good
+                bad.write_text(str(err), encoding="utf-8")
                 raise
             tmp.replace(path)
         return path, _sha256(path)
