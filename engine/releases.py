@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.errors import ReleaseNotFound, ReleaseOpen
-from engine.events import ReleaseStarted
 from engine.state import ReleaseState, replay
 from ledger import Ledger
+
+if TYPE_CHECKING:
+    from engine.events import ReleaseStarted
+
+#: Replays at least this long leave a snapshot behind, so the next `status` reads one row.
+SNAPSHOT_AFTER = 500
 
 
 def load_state(ledger: Ledger, version: str, upto_seq: int | None = None) -> ReleaseState:
@@ -22,10 +29,22 @@ def load_state(ledger: Ledger, version: str, upto_seq: int | None = None) -> Rel
                 if state.events:
                     return state
     state = replay(ledger.events(version, upto_seq=upto_seq), version)
+    if upto_seq is None and state.events >= SNAPSHOT_AFTER and not ledger.readonly:
+        _try_save(ledger, state)
     if state.events == 0:
         raise ReleaseNotFound(f"no release {version} in the ledger {ledger.path}",
                               hint="`release history` lists the releases; `release start` begins one")
     return state
+
+
+def _try_save(ledger: Ledger, state: ReleaseState) -> None:
+    """Cache a long replay for the next reader; a busy ledger just means no cache this time."""
+    from ledger import LedgerError
+
+    try:
+        save_state(ledger, state)
+    except LedgerError:
+        pass
 
 
 def save_state(ledger: Ledger, state: ReleaseState) -> None:
@@ -56,7 +75,7 @@ def pick_release(ledger: Ledger, version: str | None) -> ReleaseState:
     return load_state(ledger, releases[-1])
 
 
-def start_release(ledger: Ledger, started: ReleaseStarted, actor: str | None = None
+def start_release(ledger: Ledger, started: "ReleaseStarted", actor: str | None = None
                   ) -> ReleaseState:
     """Record a new release; refuse while another is open or if the version was used before."""
     current = open_release(ledger)

@@ -1,6 +1,7 @@
 """The release's state, folded from its events: `evolve(state, event)` and `replay(events)`.
 
-The fold works on the raw rows (type + payload), so reading the state needs neither pydantic nor
+Effect keys are not part of the state (a release may hold tens of thousands): the step protocol
+reads them from the history when it runs (`engine.step.step_statuses`). The fold works on the raw rows (type + payload), so reading the state needs neither pydantic nor
 the workflows' event classes: `release status` stays fast, and a ledger written by a newer version
 still replays. `evolve` is pure; `replay` folds into one private mutable copy for speed and is
 tested to equal folding `evolve` one event at a time.
@@ -31,7 +32,6 @@ class ReleaseState:
     started_at: str | None = None
     previous_version: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    steps: dict[str, str] = field(default_factory=dict)  # effect key -> started|succeeded|failed
     waiting_on: str | None = None
     rollbacks: int = 0           # how many rollbacks so far: effects after one are new effects
     abort_reason: str | None = None
@@ -66,12 +66,6 @@ def _fold(fields: dict[str, Any], event: StoredEvent) -> None:
     elif fields["events"] == 0:
         raise InvalidEventSequence(f"event seq {event.seq}: the first event of a release must "
                                    f"be ReleaseStarted, not {t}")
-    elif t == "StepStarted":
-        fields["steps"][p["key"]] = "started"
-    elif t == "StepSucceeded":
-        fields["steps"][p["key"]] = "succeeded"
-    elif t == "StepFailed":
-        fields["steps"][p["key"]] = "failed"
     elif t == "StepWaiting":
         fields["waiting_on"] = p.get("reason")
     elif t == "StateChanged":

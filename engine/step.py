@@ -61,6 +61,19 @@ class Step(Protocol):
         """Make the plan true, every effect through `ctx.effect`."""
 
 
+_STATUS = {"StepStarted": "started", "StepSucceeded": "succeeded", "StepFailed": "failed"}
+
+
+def step_statuses(events: list[StoredEvent]) -> dict[str, str]:
+    """Each effect key's latest status (started, succeeded or failed) in a release's events."""
+    statuses: dict[str, str] = {}
+    for event in events:
+        status = _STATUS.get(event.type)
+        if status:
+            statuses[event.payload["key"]] = status
+    return statuses
+
+
 def _error_text(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:1000]
@@ -79,6 +92,7 @@ class StepContext:
         self.dry_run, self.actor = dry_run, actor
         self.out: Reporter = out or PlainReporter(quiet=True)
         self._history: list[StoredEvent] | None = None
+        self._statuses: dict[str, str] | None = None
 
     @property
     def version(self) -> str:
@@ -92,6 +106,12 @@ class StepContext:
         if self._history is None:
             self._history = list(self.ledger.events(self.version))
         return self._history
+
+    def step_status(self, key: str) -> str | None:
+        """started, succeeded or failed for an effect key (already scoped), or None."""
+        if self._statuses is None:
+            self._statuses = step_statuses(self.history())
+        return self._statuses.get(key)
 
     def events_of(self, cls: type[E]) -> list[E]:
         """This release's recorded events of one class, parsed, oldest first."""
@@ -114,6 +134,8 @@ class StepContext:
             self.state = evolve(self.state, row)
         if self._history is not None:
             self._history.extend(stored)
+        if self._statuses is not None:
+            self._statuses.update(step_statuses(stored))
         return stored
 
     def scoped(self, key: str) -> str:
@@ -123,7 +145,7 @@ class StepContext:
     def outcome_of(self, key: str) -> list[Event] | None:
         """The outcome events recorded when `key` succeeded, or None if it has not."""
         scoped = self.scoped(key)
-        if self.state.steps.get(scoped) != "succeeded":
+        if self.step_status(scoped) != "succeeded":
             return None
         history = self.history()
         for i in range(len(history) - 1, -1, -1):
@@ -141,7 +163,7 @@ class StepContext:
         if done is not None:
             return done
         scoped = self.scoped(key)
-        if self.state.steps.get(scoped) == "started" and reconcile is not None:
+        if self.step_status(scoped) == "started" and reconcile is not None:
             found = reconcile()
             if found is not None:
                 self._succeed(scoped, found, reconciled=True)

@@ -125,11 +125,24 @@ class Ledger:
 
     def __init__(self, conn: sqlite3.Connection, path: str, tracer: Callable | None = None,
                  readonly: bool = False):
-        import sqlite_utils
-
         self.path, self.readonly = path, readonly
-        self.db = sqlite_utils.Database(conn, tracer=tracer, execute_plugins=False)
-        self.conn = conn
+        self.conn, self.tracer = conn, tracer
+        self._db = None
+
+    @property
+    def db(self):
+        """The sqlite-utils view of the connection (schema work); built on first use, since
+        importing sqlite-utils costs more than a whole `release status` may take."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, tracer=self.tracer, execute_plugins=False)
+        return self._db
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if self.tracer is not None:
+            self.tracer(sql, params)
+        return self.conn.execute(sql, params)
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -153,12 +166,16 @@ class Ledger:
             conn.isolation_level = None  # we say BEGIN ourselves (see atomic)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             ledger = cls(conn, path, tracer, readonly)
-            if not readonly:
+            if not readonly and not ledger._has_schema():
                 ledger._create_schema()
             ledger._check_schema()
             return ledger
         except sqlite3.DatabaseError as err:
             raise LedgerCorrupt(path, _reason(err)) from err
+
+    def _has_schema(self) -> bool:
+        row = self._execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        return row.fetchone() is not None
 
     def _create_schema(self) -> None:
         if self.path not in (":memory:", "<connection>"):
@@ -174,7 +191,7 @@ class Ledger:
 
     def _check_schema(self) -> None:
         try:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            row = self._execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.OperationalError as err:
             raise LedgerCorrupt(self.path, "it is not a release ledger (no meta table)") from err
         if row is None or row[0] != str(SCHEMA_VERSION):
@@ -251,7 +268,7 @@ class Ledger:
                     text = canonical(event.payload)
                     digest = event_hash(seq, release, rseq, event.type, text, actor, when,
                                         event.idempotency_key, prev)
-                    self.db.execute(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    self._execute(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                                     [seq, release, rseq, event.type, text, actor, when,
                                      event.idempotency_key, prev, digest])
                     stored.append(StoredEvent(seq, release, rseq, event.type,
@@ -284,7 +301,7 @@ class Ledger:
             sql += " AND seq <= ?"
             params.append(upto_seq)
         try:
-            for row in self.db.execute(sql + " ORDER BY seq", params):
+            for row in self._execute(sql + " ORDER BY seq", params):
                 yield _row_to_event(row)
         except sqlite3.DatabaseError as err:
             raise LedgerCorrupt(self.path, _reason(err)) from err
@@ -323,7 +340,7 @@ class Ledger:
         if upto_seq is not None:
             sql, params = sql + " WHERE seq <= ?", [upto_seq]
         try:
-            for row in self.db.execute(sql + " ORDER BY seq", params):
+            for row in self._execute(sql + " ORDER BY seq", params):
                 seq, release, rseq, type_, payload, actor, at, key, prev_hash, digest = row
                 if seq != expected_seq or prev_hash != prev:
                     return expected_seq if seq != expected_seq else seq
@@ -357,7 +374,7 @@ class Ledger:
         if self.readonly:
             return
         with self.atomic():
-            self.db.execute("INSERT OR REPLACE INTO snapshots (release, seq, state) VALUES (?,?,?)",
+            self._execute("INSERT OR REPLACE INTO snapshots (release, seq, state) VALUES (?,?,?)",
                             [release, seq, state])
 
     def load_snapshot(self, release: str) -> tuple[int, str] | None:
@@ -388,7 +405,7 @@ class Ledger:
             current = self.holder(release)
             if current is not None and not self._stale(current, me):
                 raise LockHeld(release, current)
-            self.db.execute("INSERT OR REPLACE INTO locks (release, pid, host, since, "
+            self._execute("INSERT OR REPLACE INTO locks (release, pid, host, since, "
                             "process_start) VALUES (?,?,?,?,?)",
                             [me.release, me.pid, me.host, me.since, me.process_start])
         try:
@@ -396,7 +413,7 @@ class Ledger:
         finally:
             with contextlib.suppress(LedgerError):
                 with self.atomic():
-                    self.db.execute("DELETE FROM locks WHERE release = ? AND pid = ? AND host = ?",
+                    self._execute("DELETE FROM locks WHERE release = ? AND pid = ? AND host = ?",
                                     [release, me.pid, me.host])
 
     @staticmethod
@@ -411,13 +428,13 @@ class Ledger:
 
     def _one(self, sql: str, params: list[Any]) -> Any:
         try:
-            return self.db.execute(sql, params).fetchone()
+            return self._execute(sql, params).fetchone()
         except sqlite3.DatabaseError as err:
             raise LedgerCorrupt(self.path, _reason(err)) from err
 
     def _all(self, sql: str, params: list[Any]) -> list[Any]:
         try:
-            return self.db.execute(sql, params).fetchall()
+            return self._execute(sql, params).fetchall()
         except sqlite3.DatabaseError as err:
             raise LedgerCorrupt(self.path, _reason(err)) from err
 

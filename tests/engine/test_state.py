@@ -78,7 +78,7 @@ def test_evolve_does_not_change_its_input():
                                      NewEvent("StepStarted", {"key": "a", "step": "x"})])
     first = evolve(ReleaseState(version="0.4.0"), stored[0])
     evolve(first, stored[1])
-    assert first.steps == {}
+    assert first.events == 1
 
 
 def test_a_gap_in_release_seq_is_refused():

@@ -1,0 +1,103 @@
+"""Ledger figures: append throughput, `release status` and `--help` wall time, replay + verify.
+
+Run: python benchmarks/ledger.py [--events 100000]
+Prints one figure a line with its goal (DESIGN issue 2). Wall times of commands include Python
+start-up, measured as the best of several runs of a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.releases import load_state  # noqa: E402
+from engine.state import replay  # noqa: E402
+from ledger import Ledger, NewEvent  # noqa: E402
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def _payloads(n: int):
+    """Events shaped like a promotion's: start, outcome, success, per image."""
+    yield NewEvent("ReleaseStarted", {"version": "0.4.0", "previous_version": "0.3.0",
+                                      "options": {"max_runs": 30}})
+    i = 1
+    while i < n:
+        key = f"promote:ghcr.io/tenstorrent/tt-inference-server/vllm-dev:0.4.0-{i:07d}@{DIGEST}"
+        for event in (NewEvent("StepStarted", {"key": key, "step": "promote_dev"}),
+                      NewEvent("ImagePromoted", {"destination": key[8:], "digest": DIGEST,
+                                                 "previous_digest": None, "bytes_uploaded": 0}),
+                      NewEvent("StepSucceeded", {"key": key, "step": "promote_dev", "outcomes": 1})):
+            if i >= n:
+                return
+            yield event
+            i += 1
+
+
+def _best_wall(cmd: list[str], runs: int = 5, cwd: str | None = None) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    n = args.events
+    release = [sys.executable, "-m", "commands"]
+    with tempfile.TemporaryDirectory() as tmp:
+        # Single appends: one transaction (and fsync under WAL/NORMAL) per event.
+        single = Ledger.open(Path(tmp) / "single.sqlite")
+        t = time.perf_counter()
+        for event in list(_payloads(2000)):
+            single.append("0.4.0", [event])
+        single_rate = 2000 / (time.perf_counter() - t)
+
+        repo = Path(tmp) / "repo"
+        path = repo / "release_logs" / "ledger.sqlite"
+        ledger = Ledger.open(path)
+        events = list(_payloads(n))
+        t = time.perf_counter()
+        for start in range(0, n, 1000):
+            ledger.append("0.4.0", events[start:start + 1000])
+        batched_rate = n / (time.perf_counter() - t)
+
+        t = time.perf_counter()
+        state = replay(ledger.events("0.4.0"), "0.4.0")
+        bad = ledger.verify()
+        replay_verify = time.perf_counter() - t
+        assert bad is None and state.events == n
+
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        cold = time.perf_counter()
+        subprocess.run(release + ["--repo", str(repo), "status"], check=True, capture_output=True,
+                       env=env)
+        cold = time.perf_counter() - cold
+        status = _best_wall(release + ["--repo", str(repo), "status", "--json"])
+        help_ = _best_wall(release + ["--help"])
+        python = _best_wall([sys.executable, "-c", "pass"])
+        assert load_state(ledger, "0.4.0").events == n
+
+    print(f"append, single events:            {single_rate:10,.0f} events/s")
+    print(f"append, batches of 1000:          {batched_rate:10,.0f} events/s "
+          f"({batched_rate / single_rate:.0f}x single)")
+    print(f"replay + verify, {n:,} events:  {replay_verify:10.2f} s   (goal <= 2 s)")
+    print(f"release status, {n:,} events, first call (builds the snapshot): {cold:.2f} s")
+    print(f"release status --json, {n:,} events: {status:8.3f} s   (goal <= 0.3 s, "
+          f"incl. Python start-up {python:.3f} s)")
+    print(f"release --help:                   {help_:10.3f} s   (goal <= 0.2 s)")
+
+
+if __name__ == "__main__":
+    main()
