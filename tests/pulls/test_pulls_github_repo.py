@@ -8,7 +8,7 @@ from adapters.errors import Unauthorized
 from adapters.github_repo import GitHubRepo
 from adapters.sandbox.github_repo import close_pull
 
-from conftest import TOKEN, recorded  # noqa: E402  (pytest puts this folder on sys.path)
+from pulls_support import TOKEN, recorded  # noqa: E402  (pytest puts this folder on sys.path)
 
 
 def test_ensure_pull_opens_one_pr_per_branch(repo_api: GitHubRepo, github) -> None:

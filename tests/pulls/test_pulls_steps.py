@@ -10,7 +10,7 @@ from adapters.sandbox.github_repo import close_pull, merge_pull
 from engine.errors import Waiting
 from workflows.errors import WorkflowError
 
-from conftest import REPO, TOKEN, VERSION, WAIVED, recorded
+from pulls_support import REPO, TOKEN, VERSION, WAIVED, recorded
 
 PR1 = f"https://github.com/{REPO}/pull/1"
 

@@ -1,0 +1,143 @@
+"""Helpers of the PR and publish tests: a GitHub server on 127.0.0.1, git setup, a release.
+
+The server answers from the sandbox store (`adapters.sandbox.github_repo.handle`), so the same
+rules are exercised over real HTTP through our real `GitHubClient`; `faults` lets a test answer
+one request differently (a recorded 403, a stale empty list) before the store sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import httpx
+
+from adapters.sandbox import github_repo as store
+
+REPO = "tenstorrent/tt-inference-server"
+TOKEN = "ghp_test_token_never_shown"
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+
+Fault = Callable[[httpx.Request], "httpx.Response | None"]
+
+
+@dataclass
+class FakeGitHub:
+    """The running server: its URL, the requests it saw, one-shot faults, and its store folder."""
+
+    url: str
+    root: Path
+    seen: list[tuple[str, str]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+    def count(self, method: str, path_suffix: str) -> int:
+        """How many requests with this method had a path ending in `path_suffix`."""
+        return sum(1 for m, p in self.seen if m == method and p.endswith(path_suffix))
+
+
+def serve(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of the server behind `github`."""
+    class Handler(BaseHTTPRequestHandler):
+        def _any(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = httpx.Request(self.command, f"{github.url}{self.path}",
+                                    headers=dict(self.headers), content=body)
+            github.seen.append((self.command, request.url.path))
+            response = None
+            for fault in list(github.faults):
+                response = fault(request)
+                if response is not None:
+                    github.faults.remove(fault)
+                    break
+            if response is None:
+                response = store.handle(request, github.root)
+            if response is None:
+                response = httpx.Response(404, json={"message": "Not Found"})
+            payload = response.read()
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding", "content-encoding"):
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
+
+        def log_message(self, *args) -> None:  # keep test output quiet
+            pass
+
+    return Handler
+
+
+def recorded(status: int, name: str) -> Fault:
+    """A fault answering the next request with the recorded JSON `recorded/{name}.json`."""
+    body = json.loads((Path(__file__).parent / "recorded" / f"{name}.json").read_text())
+
+    def fault(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    return fault
+
+
+def sh(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` for test setup and return its output."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV}).stdout.strip()
+
+
+# -- a release standing at dev-promoted, on the real engine and ledger ---------------------------
+
+VERSION = "0.4.0"
+DIFF = """# Model Spec Release Updates
+
+| Impl | Model Arch | Weights | Devices | TT-Metal Commit Change | Status Change | CI Job Link |
+|---|---|---|---|---|---|---|
+| tt-transformers | Qwen3-8B | Qwen/Qwen3-8B | N150, N300, T3K | 9b67e09 → e95ffa5 | EXPERIMENTAL → FUNCTIONAL | [Run 293](https://github.com/tenstorrent/tt-shield/actions/runs/19339722549/job/55098765432) |
+"""
+DEV_SUMMARY = "# Release Artifacts Summary\n\nVersion v0.4.0, stage: dev (`-dev-` images).\n"
+WAIVED = "ghcr.io/tenstorrent/tt-media-inference-server:0.4.0-2496be4"
+LAST_GOOD = {
+    "id_tt-transformers_Qwen3-8B_n150": {
+        "ci_run_id": 19339722549, "ci_run_number": 293,
+        "ci_run_url": "https://github.com/tenstorrent/tt-shield/actions/runs/19339722549"},
+    "id_whisper_whisper-large-v3_n150": {
+        "ci_run_id": 19339722000, "ci_run_number": 291,
+        "ci_run_url": "https://github.com/tenstorrent/tt-shield/actions/runs/19339722000"},
+    "id_tt-transformers_AFM-4.5B_n150": {},
+}
+
+
+@dataclass
+class Release:
+    """A release at dev-promoted: its ledger, checkout, services, and `advance(to)`."""
+
+    ledger: object
+    repo: Path
+    remote: Path
+    github: FakeGitHub
+    services: object
+
+    def advance(self, to: str | None = None):
+        """Run `release advance [--to STATE]` in process; returns the final state name."""
+        from engine.runner import advance
+
+        return advance(self.ledger, VERSION, to=to, services=self.services, repo=self.repo).state.state
+
+    def state(self) -> str:
+        """The release's state as the ledger says."""
+        from engine.releases import load_state
+
+        return load_state(self.ledger, VERSION).state
+
+    def types(self) -> list[str]:
+        """Every event type of the release, in order."""
+        return [e.type for e in self.ledger.events(VERSION)]
+
