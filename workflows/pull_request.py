@@ -29,7 +29,8 @@ SUMMARY_FILES = {PRE_RELEASE: "dev_artifacts_summary.md", RELEASE: "release_arti
 BODY_FILES = {PRE_RELEASE: "pre_release_pr_body.md", RELEASE: "release_pr_body.md"}
 # Files a release writes outside its own folder (DESIGN §2, §8); the spec step's events add any other.
 RELEASE_FILES = ("VERSION", "workflows/model_spec.py", "model_specs_output.json", "README.md")
-_SHOWN = 10  # dirty files named in a message before "and N more"
+_SHOWN = 10
+COLLECTED = "ModelsCiCollected"  # the collect step's event (workflows.collect), read by type  # dirty files named in a message before "and N more"
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -138,13 +139,13 @@ class RunUsed:
 def ci_runs_used(ctx: StepContext) -> list[RunUsed]:
     """The Models CI runs behind this release, newest first.
 
-    From the collect step's events when they list runs (`runs: [{id, number, url}]`), else from
-    the entries of the last-good file it wrote (DOMAIN §2).
+    From the collect step's `ModelsCiCollected` event (`runs: [{id, number, url}]`, the latest
+    one wins), else from the entries of the last-good file it wrote (DOMAIN §2).
     """
     runs: dict[int, RunUsed] = {}
     for row in ctx.history():
         listed = row.payload.get("runs")
-        if row.type.startswith(("Runs", "Ci", "Collect")) and isinstance(listed, list):
+        if row.type == COLLECTED and isinstance(listed, list):
             runs = {}
             for r in listed:
                 if isinstance(r, dict) and r.get("id") is not None:

@@ -175,3 +175,17 @@ def test_tag_at_another_commit_is_refused(release, sh) -> None:
         release.advance()
     assert release.state() == "rc-promoted"
     assert release.github.count("POST", "/releases") == 0
+
+
+def test_metadata_names_the_newest_run_the_collect_step_recorded(release) -> None:
+    """The run ids come from ModelsCiCollected when collect recorded it, newest run first."""
+    from workflows.collect import ModelsCiCollected
+
+    runs = [{"id": 19400000000, "number": 294, "url": "https://example.invalid/294"},
+            {"id": 19339722549, "number": 293, "url": "https://example.invalid/293"}]
+    event = ModelsCiCollected(repo="tenstorrent/tt-shield", workflow="on-nightly.yml", runs=runs,
+                              artifacts=[], problems={}, require_passing=True, full_history=False)
+    release.ledger.append(VERSION, [event.to_new()])
+    release.advance(to="pr-open")
+    body = release.services.github_client().request("GET", f"/repos/{REPO}/pulls/1").json()["body"]
+    assert body.startswith("<!-- metadata:run_id=19400000000 metadata:version=v0.4.0 -->")
