@@ -125,8 +125,7 @@ def apply_rollback(ctx: Any, plan: RollbackPlan, force: bool = False
         [done] = ctx.effect(key, lambda u=undo: [_act(u, plan.stage, registry_for, force)],
                             reconcile=lambda u=undo: _reconcile(u, plan.stage, registry_for),
                             intent={"destination": undo.destination, "to": undo.previous})
-        lines.append(_describe(done))
-        ctx.out.line(lines[-1])
+        lines.append(_describe(done))  # printed by the command, not through ctx.out
     closing = PromotionRolledBack(stage=plan.stage, destinations=[u.destination for u in plan.undos])
     removed = [u for u in plan.undos if u.action == DELETE]
     lines.append(f"rolled back the {plan.stage} promotion: {len(plan.undos)} destination(s)"
