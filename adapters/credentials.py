@@ -40,12 +40,12 @@ def credentials_for(host: str, env: Mapping[str, str] | None = None,
     config = _load(path)
     helper = (config.get("credHelpers") or {}).get(host)
     if helper:
-        return _from_helper(helper, host, path)
+        return _from_helper(helper, host, path, env)
     found = _from_auths(config.get("auths") or {}, host, path)
     if found:
         return found
     if config.get("credsStore"):
-        found = _from_helper(config["credsStore"], host, path)
+        found = _from_helper(config["credsStore"], host, path, env)
         if found:
             return found
     token_var = TOKEN_HOSTS.get(host)
@@ -93,12 +93,12 @@ def _from_auths(auths: dict, host: str, path: Path) -> Credentials | None:
     return None
 
 
-def _from_helper(name: str, host: str, path: Path) -> Credentials | None:
+def _from_helper(name: str, host: str, path: Path, env: Mapping[str, str]) -> Credentials | None:
     """Ask `docker-credential-<name> get` (docker-credential-helpers protocol: host on stdin)."""
     program = f"docker-credential-{name}"
     try:
         done = subprocess.run([program, "get"], input=host, capture_output=True, text=True,
-                              timeout=_HELPER_TIMEOUT, check=False)
+                              timeout=_HELPER_TIMEOUT, check=False, env=dict(env))
     except FileNotFoundError:
         raise CredentialError(f"docker config {path} names credential helper {program!r}, "
                               "which is not on PATH") from None
