@@ -243,3 +243,32 @@ def test_media_image_keeps_its_name(world):
     dev(world, [Spec("id_whisper_n150", dst)],
         {"id_whisper_n150": entry(293, 7, tt="2496be4" * 5 + "a" * 5, vllm=None, image=media_ci)})
     assert world.digest(dst) == digest
+
+
+def test_dry_run_plan_names_conflict(world):
+    """The dry-run plan says a destination with another digest would stop the step."""
+    src = world.push(SRC, seed=1)
+    there = world.push(DEV, seed=9)
+    plan = plan_promotion(world.ctx(dry_run=True), "dev",
+                          plan_dev([Spec("id_a_n150", DST)], {"id_a_n150": entry(293, 1, image=SRC)}))
+    assert plan.lines[0] == f"stop: {DEV} holds {there}, not the source's {src}"
+
+
+def test_overwrite_after_refusal(world):
+    """After a refused run, --allow-overwrite writes the tag and records what it replaced."""
+    src = world.push(SRC, seed=1)
+    there = world.push(DEV, seed=9)
+    with pytest.raises(PromotionError):
+        one(world)
+    one(world, allow_overwrite=True)
+    [ev] = world.events(ImagePromoted)
+    assert (world.digest(DEV), ev.previous_digest) == (src, there)
+
+
+def test_existing_without_source_recorded(world):
+    """An image with no CI data that already exists is recorded as existing without CI ref."""
+    digest = world.push(MISSING.replace("-release-", "-dev-"), seed=4)
+    outcome = dev(world, [Spec("id_afm_n150", MISSING)], {"id_afm_n150": {}})
+    [ev] = world.events(ImagePromoted)
+    assert (outcome.done, ev.kind, ev.digest, ev.source) == (
+        True, "existing_without_ci", digest, None)

@@ -187,3 +187,25 @@ def test_killed_copy_is_reconciled(world):
     promote(world)
     [done] = [e for e in world.events(StepSucceeded) if e.key == key]
     assert done.reconciled
+
+
+def test_killed_rollback_is_reconciled(dev_promoted):
+    """A rollback killed after it removed a tag records it on resume instead of acting again."""
+    from workflows.promotion_events import ImagePromoted as Promoted
+
+    [ev] = dev_promoted.events(Promoted)
+    ref = ImageRef.parse(DEV)
+    dev_promoted.ctx(step="rollback").record(
+        StepStarted(key=f"rollback:dev:{DEV}@{ev.digest}", step="rollback"))
+    dev_promoted.registry(DEV).delete_tag(ref.repo, ref.tag)
+    rollback(dev_promoted)
+    [done] = [e for e in dev_promoted.events(StepSucceeded) if e.key.startswith("rollback:")]
+    assert done.reconciled
+
+
+def test_drift_refusal_names_force(dev_promoted):
+    """The refusal's hint tells how to roll drifted tags back anyway."""
+    dev_promoted.push(DEV, seed=77)
+    with pytest.raises(PromotionError) as err:
+        rollback(dev_promoted)
+    assert "--force" in err.value.hint
