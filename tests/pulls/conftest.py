@@ -39,11 +39,18 @@ def github(tmp_path: Path) -> Iterator[FakeGitHub]:
     server.server_close()
 
 
-@pytest.fixture
-def client(github: FakeGitHub) -> Iterator[GitHubClient]:
-    """Our real GitHub client pointed at the local server."""
-    with httpx.Client(timeout=10) as http:
-        yield GitHubClient(http, github.url, TOKEN)
+@pytest.fixture(params=["http", "sandbox"])
+def client(request, github: FakeGitHub) -> Iterator[GitHubClient]:
+    """Our real GitHub client, on the server at 127.0.0.1 or on the sandbox transport.
+
+    The contract tests of `GitHubRepo` run against both backends (STYLE §11).
+    """
+    if request.param == "http":
+        with httpx.Client(timeout=10) as http:
+            yield GitHubClient(http, github.url, TOKEN)
+    else:
+        with httpx.Client(transport=github.transport()) as http:
+            yield GitHubClient(http, "https://api.github.com", TOKEN)
 
 
 @pytest.fixture

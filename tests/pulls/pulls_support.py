@@ -36,6 +36,23 @@ class FakeGitHub:
     seen: list[tuple[str, str]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
 
+    def answer(self, request: httpx.Request, backend) -> httpx.Response:
+        """Note the request, let a pending fault answer it, else the backend (404 if silent)."""
+        self.seen.append((request.method, request.url.path))
+        for fault in list(self.faults):
+            response = fault(request)
+            if response is not None:
+                self.faults.remove(fault)
+                return response
+        return backend(request) or httpx.Response(404, json={"message": "Not Found"})
+
+    def transport(self) -> httpx.BaseTransport:
+        """The sandbox's own transport (adapters.sandbox.github_transport), faults first."""
+        from adapters.sandbox import github_transport
+
+        sandbox = github_transport(self.root)
+        return httpx.MockTransport(lambda r: self.answer(r, sandbox.handle_request))
+
     def count(self, method: str, path_suffix: str) -> int:
         """How many requests with this method had a path ending in `path_suffix`."""
         return sum(1 for m, p in self.seen if m == method and p.endswith(path_suffix))
@@ -49,17 +66,7 @@ def serve(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             request = httpx.Request(self.command, f"{github.url}{self.path}",
                                     headers=dict(self.headers), content=body)
-            github.seen.append((self.command, request.url.path))
-            response = None
-            for fault in list(github.faults):
-                response = fault(request)
-                if response is not None:
-                    github.faults.remove(fault)
-                    break
-            if response is None:
-                response = store.handle(request, github.root)
-            if response is None:
-                response = httpx.Response(404, json={"message": "Not Found"})
+            response = github.answer(request, lambda r: store.handle(r, github.root))
             payload = response.read()
             self.send_response(response.status_code)
             for key, value in response.headers.items():
@@ -125,11 +132,13 @@ class Release:
     github: FakeGitHub
     services: object
 
-    def advance(self, to: str | None = None):
-        """Run `release advance [--to STATE]` in process; returns the final state name."""
+    def advance(self, to: str | None = None, dry_run: bool = False):
+        """Run `release advance [--to STATE] [--dry-run]` in process; returns the result."""
         from engine.runner import advance
 
-        return advance(self.ledger, VERSION, to=to, services=self.services, repo=self.repo).state.state
+        result = advance(self.ledger, VERSION, to=to, dry_run=dry_run, services=self.services,
+                         repo=self.repo)
+        return result if dry_run else result.state.state
 
     def state(self) -> str:
         """The release's state as the ledger says."""

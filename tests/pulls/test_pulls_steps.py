@@ -189,3 +189,15 @@ def test_metadata_names_the_newest_run_the_collect_step_recorded(release) -> Non
     release.advance(to="pr-open")
     body = release.services.github_client().request("GET", f"/repos/{REPO}/pulls/1").json()["body"]
     assert body.startswith("<!-- metadata:run_id=19400000000 metadata:version=v0.4.0 -->")
+
+
+def test_dry_run_plans_without_writing(release) -> None:
+    """A dry run at dev-promoted lists the branch and PR, and writes no file, event or branch."""
+    before = (release.types(), Git(release.repo).dirty_files())
+    result = release.advance(to="pr-open", dry_run=True)
+    trigger, plan = result.plans[0]
+    assert trigger == "open_pr"
+    assert "open or update the pull request pre-release-v0.4.0 -> dev" in plan.lines
+    assert (release.types(), Git(release.repo).dirty_files()) == before
+    assert Git(release.repo).rev_parse("refs/heads/pre-release-v0.4.0") is None
+    assert release.github.count("POST", "/pulls") == 0
