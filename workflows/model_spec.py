@@ -10,6 +10,7 @@ Anything that cannot be read statically is a `CatalogueError` naming file:line a
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from pathlib import Path
@@ -218,18 +219,13 @@ def known_devices(repo: Path) -> frozenset[str]:
 
 def _enum_members(source: str, class_name: str) -> set[str]:
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError:
+        module = ast.parse(source)
+    except SyntaxError:
         return set()  # reported, with its line, when the catalogue itself is parsed
-    members: set[str] = set()
-    for stmt in module.body:
-        if isinstance(stmt, cst.ClassDef) and stmt.name.value == class_name:
-            for line in stmt.body.body:
-                if isinstance(line, cst.SimpleStatementLine):
-                    for small in line.body:
-                        if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
-                            members.add(small.targets[0].target.value)
-    return members
+    return {target.id
+            for stmt in module.body if isinstance(stmt, ast.ClassDef) and stmt.name == class_name
+            for line in stmt.body if isinstance(line, ast.Assign)
+            for target in line.targets if isinstance(target, ast.Name)}
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -262,39 +258,77 @@ def template_calls(module: cst.Module) -> list[cst.Call]:
     return found
 
 
+@functools.lru_cache(maxsize=32)
 def parse_catalogue(source: str, path: str = CATALOGUE_PATH,
                     devices: frozenset[str] = KNOWN_DEVICES) -> Catalogue:
-    """Read a catalogue's templates from its source text, without executing anything."""
-    wrapper = MetadataWrapper(parse_module(source, path), unsafe_skip_copy=True)
-    reader = _Reader(wrapper, path, devices)
-    templates = [reader.template(i, call) for i, call in enumerate(template_calls(wrapper.module))]
+    """Read a catalogue's templates from its source text, without executing anything.
+
+    Cached by (source, path, devices): a step reads the same text several times, and the
+    result is frozen. Errors are not cached.
+    """
+    module = parse_module(source, path)
+    reader = _Reader(module, path, devices)
+    calls = template_calls(module)
+    lines = _template_lines(source)
+    try:
+        templates = [reader.template(i, call, lines[i] if len(lines) == len(calls) else None)
+                     for i, call in enumerate(calls)]
+    except _Unreadable as problem:
+        raise reader.error(problem) from None
     if not templates:
         raise CatalogueError(f"{path}:1: no ModelSpecTemplate(...) entries were found")
     return Catalogue(path=path, templates=templates, impls=reader.impls)
 
 
+def _template_lines(source: str) -> list[int]:
+    """The line of every ModelSpecTemplate call in source order (Python's parser: fast)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # syntax newer than this Python: fall back to libcst positions
+        return []
+    starts = sorted((node.lineno, node.col_offset) for node in ast.walk(tree)
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "ModelSpecTemplate")
+    return [line for line, _ in starts]
+
+
+class _Unreadable(Exception):
+    """Internal: an expression the reader cannot evaluate (becomes a CatalogueError)."""
+
+    def __init__(self, node: cst.CSTNode, why: str):
+        super().__init__(why)
+        self.node, self.why = node, why
+
+
 class _Reader:
     """Evaluates the literal subset of Python that a catalogue uses, and nothing more."""
 
-    def __init__(self, wrapper: MetadataWrapper, path: str, devices: frozenset[str]):
-        self.module = wrapper.module
-        self.positions = wrapper.resolve(PositionProvider)
+    def __init__(self, module: cst.Module, path: str, devices: frozenset[str]):
+        self.module = module
+        self._positions: Any = None
         self.path = path
         self.devices = devices
         self.constants: dict[str, Any] = {}
         self.impls: dict[str, ImplSpec] = {}
         self._read_module_assignments()
 
-    def fail(self, node: cst.CSTNode, why: str) -> CatalogueError:
-        """An error naming file:line, the expression and why it cannot be read."""
-        code = " ".join(self.module.code_for_node(node).split())
+    def fail(self, node: cst.CSTNode, why: str) -> "_Unreadable":
+        """What cannot be read; cheap, because unread module constants are common."""
+        return _Unreadable(node, why)
+
+    def error(self, problem: "_Unreadable") -> CatalogueError:
+        """The user-facing error: file:line, the expression and why it cannot be read."""
+        code = " ".join(self.module.code_for_node(problem.node).split())
         if len(code) > 60:
             code = code[:57] + "..."
-        line = self.positions[node].start.line
-        return CatalogueError(f"{self.path}:{line}: `{code}` {why}")
+        return CatalogueError(f"{self.path}:{self.line(problem.node)}: `{code}` {problem.why}")
 
     def line(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
+        """The 1-based line where a node starts (positions are resolved on first use only)."""
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                PositionProvider)
+        return self._positions[node].start.line
 
     def _read_module_assignments(self) -> None:
         # Module-level `name = ...`: ImplSpec variables and plain constants. A value we cannot
@@ -309,7 +343,7 @@ class _Reader:
                 name = small.targets[0].target.value
                 try:
                     value = self.value(small.value)
-                except CatalogueError:
+                except _Unreadable:
                     continue
                 if isinstance(value, ImplSpec):
                     self.impls[name] = value
@@ -325,7 +359,7 @@ class _Reader:
             out[arg.keyword.value] = arg
         return out
 
-    def template(self, index: int, call: cst.Call) -> ModelSpecTemplate:
+    def template(self, index: int, call: cst.Call, line: int | None = None) -> ModelSpecTemplate:
         """One ModelSpecTemplate call as a model."""
         args = self.kwargs(call)
         for name in _REQUIRED:
@@ -335,7 +369,7 @@ class _Reader:
         impl = self.value(impl_node)
         if not isinstance(impl, ImplSpec):
             raise self.fail(impl_node, "does not name an ImplSpec(...) defined in this file")
-        data = {"index": index, "line": self.line(call), "impl": impl,
+        data = {"index": index, "line": line or self.line(call), "impl": impl,
                 "impl_var": impl_node.value if isinstance(impl_node, cst.Name) else None,
                 "fields": tuple(args)}
         extra: dict[str, Any] = {}
