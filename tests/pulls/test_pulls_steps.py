@@ -201,3 +201,52 @@ def test_dry_run_plans_without_writing(release) -> None:
     assert (release.types(), Git(release.repo).dirty_files()) == before
     assert Git(release.repo).rev_parse("refs/heads/pre-release-v0.4.0") is None
     assert release.github.count("POST", "/pulls") == 0
+
+
+def test_release_pr_body_has_the_summary_before_the_diff(release) -> None:
+    """The PR to main shows the metadata, then the release summary, then the diff (DOMAIN §6)."""
+    release.advance(to="pr-open")
+    merge_pull(release.github.root, 1, release.remote)
+    release.advance(to="rc-promoted")
+    body = release.services.github_client().request("GET", f"/repos/{REPO}/pulls/2").json()["body"]
+    first, summary, diff = body.index("<!-- metadata:"), body.index("# Release Artifacts Summary"), \
+        body.index("# Model Spec Release Updates")
+    assert first == 0 and summary < diff
+    assert (release.repo / "release_logs/v0.4.0/release_pr_body.md").read_text() == body
+
+
+KILLED_RUN = """
+import sys
+from engine.runner import advance
+from engine.registry import register_step
+from ledger import Ledger
+from workflows.config import Config, GitHubConfig
+from workflows.pull_request import OpenPrStep
+from workflows.services import Services
+repo, url, cache = sys.argv[1:4]
+register_step(OpenPrStep())
+config = Config(github=GitHubConfig(api_url=url, repo="tenstorrent/tt-inference-server"))
+advance(Ledger.open(repo + "/release_logs/ledger.sqlite"), "0.4.0", to="pr-open",
+        services=Services(config, repo, cache_dir=cache), repo=repo)
+"""
+
+
+def test_killed_after_the_push_is_reconciled_not_pushed_again(release, tmp_path) -> None:
+    """kill -9 right after the push: the re-run finds the branch at the meant commit and goes on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "RELEASE_FAILPOINT": "open_pr:open_pr:push:pre-release-v0.4.0:after-effect"}
+    proc = subprocess.run([sys.executable, "-c", KILLED_RUN, str(release.repo), release.github.url,
+                           str(tmp_path / "cache2")], env=env, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    pushed = Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0")
+    assert pushed is not None
+    assert release.advance(to="pr-open") == "pr-open"
+    recorded_push = [e.payload for e in release.ledger.events(VERSION) if e.type == "BranchPushed"]
+    assert [p["commit"] for p in recorded_push] == [pushed]
+    assert Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0") == pushed
