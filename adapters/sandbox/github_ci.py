@@ -22,6 +22,15 @@ _API = re.compile(r"^(?:/api/v3)?/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/actions
 _STORAGE = re.compile(r"^/actions-results/(?P<owner>[^/]+)/(?P<repo>[^/]+)/(?P<kind>artifact|job)-"
                       r"(?P<id>\d+)\.(?:zip|log)$")
 _RECORDED_API = "https://api.github.com"
+_PARSED: dict[tuple[str, int], object] = {}  # (path, mtime_ns) -> parsed JSON: the data is read-only
+
+
+def _load(path: Path):
+    """Parsed JSON of a dataset file, memoised by path and mtime (listings are read per request)."""
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED[key] = json.loads(path.read_text(encoding="utf-8"))
+    return _PARSED[key]
 
 
 def handle(request: httpx.Request, root: Path, storage_url: str | None = None) -> httpx.Response | None:
@@ -42,7 +51,7 @@ def handle(request: httpx.Request, root: Path, storage_url: str | None = None) -
 
 def _api(request: httpx.Request, base: Path, match: re.Match, storage_url: str) -> httpx.Response | None:
     rest, owner, repo = match["rest"], match["owner"], match["repo"]
-    workflow = json.loads((base / "workflow.json").read_text())
+    workflow = _load(base / "workflow.json")
     parts = rest.split("/")
     if parts[0] == "workflows" and len(parts) >= 2:
         if parts[1] not in (Path(workflow["path"]).name, str(workflow["id"])):
@@ -56,9 +65,9 @@ def _api(request: httpx.Request, base: Path, match: re.Match, storage_url: str) 
         if not run.is_file():
             return _not_found()
         if len(parts) == 2:
-            return _json(request, json.loads(run.read_text()))
+            return _json(request, _load(run))
         if parts[2:] in (["jobs"], ["artifacts"]):
-            items = json.loads((base / "runs" / f"{parts[1]}.{parts[2]}.json").read_text())
+            items = _load(base / "runs" / f"{parts[1]}.{parts[2]}.json")
             return _page(request, items, parts[2])
     if parts[0] == "artifacts" and len(parts) == 3 and parts[2] == "zip":
         return _artifact_redirect(base, owner, repo, parts[1], storage_url)
@@ -70,7 +79,7 @@ def _api(request: httpx.Request, base: Path, match: re.Match, storage_url: str) 
 
 
 def _runs(request: httpx.Request, base: Path) -> httpx.Response:
-    runs = [json.loads(p.read_text()) for p in (base / "runs").glob("*[0-9].json")]
+    runs = [_load(p) for p in (base / "runs").glob("*[0-9].json")]
     status = request.url.params.get("status")
     if status:
         runs = [r for r in runs if status in (r["status"], r["conclusion"])]
@@ -95,7 +104,7 @@ def _page(request: httpx.Request, items: list, key: str) -> httpx.Response:
 def _artifact_redirect(base: Path, owner: str, repo: str, art_id: str,
                        storage_url: str) -> httpx.Response:
     for listing in (base / "runs").glob("*.artifacts.json"):
-        for art in json.loads(listing.read_text()):
+        for art in _load(listing):
             if str(art["id"]) != art_id:
                 continue
             if art["expired"]:
