@@ -15,7 +15,6 @@ and regenerates the derived files from the edited catalogue, leaving the edit it
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -174,20 +173,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 def default_last_good(repo: Path, version: str) -> dict[str, Any]:
     """Last-good data of this release, as the collect step wrote it (DOMAIN §2)."""
-    try:
-        from workflows.collect import load_last_good
-    except ImportError:  # the collect module not built yet: read its documented file
-        return _read_last_good_file(repo, version)
+    from workflows.collect import load_last_good  # a later layer file, imported on use
+
     return load_last_good(repo, version)
-
-
-def _read_last_good_file(repo: Path, version: str) -> dict[str, Any]:
-    folder = repo / "release_logs" / f"v{version}"
-    found = sorted(folder.glob("models_ci_last_good_*_to_*.json"))
-    if not found:
-        raise CatalogueError(f"{folder} holds no models_ci_last_good_X_to_Y.json; "
-                             "run the collect step first")
-    return json.loads(found[-1].read_text(encoding="utf-8"))
 
 
 def _baseline_text(ctx: StepContext, rel: str) -> str | None:

@@ -141,3 +141,17 @@ def test_duplicate_model_id_is_an_error():
 
     with pytest.raises(CatalogueError, match="already defined by the template at line"):
         expand(parse_catalogue(source, "m.py"), "0.3.0")
+
+
+def test_devices_declared_by_the_target_are_known(tmp_path):
+    """A device added to the target's DeviceTypes (workflow_types.py) is accepted."""
+    import shutil
+
+    repo = tmp_path / "product"
+    shutil.copytree(PRODUCT, repo)
+    types = repo / "workflows" / "workflow_types.py"
+    types.write_text(types.read_text().replace("    GPU = auto()\n", "    GPU = auto()\n    P300X4 = auto()\n"))
+    catalogue = repo / "workflows" / "model_spec.py"
+    catalogue.write_text(catalogue.read_text().replace("device=DeviceTypes.GALAXY_T3K,",
+                                                       "device=DeviceTypes.P300X4,"))
+    assert "id_tt-transformers_Qwen3-32B_p300x4" in [s.model_id for s in load_catalogue(repo)]

@@ -146,3 +146,23 @@ def test_untouched_catalogue_is_not_a_hand_edit(collected, product):
     """Right after the step the catalogue is the one recorded."""
     _advance(collected, product)
     assert not detect_manual_edit(context(collected, product, step="promote_dev"))
+
+
+def test_dry_run_writes_nothing(collected, product):
+    """`advance --dry-run` plans the writes and leaves files and ledger alone."""
+    before, events = snapshot(product), len(list(collected.events(VERSION)))
+    result = advance(collected, VERSION, to="spec-updated", repo=product, dry_run=True)
+    [(trigger, plan)] = result.plans
+    assert trigger == "update_spec" and "write VERSION" in plan.lines
+    assert snapshot(product) == before and len(list(collected.events(VERSION))) == events
+
+
+def test_broken_hand_edit_stops_with_file_line_and_writes_nothing(collected, product):
+    """A hand edit that no longer parses is reported with file:line; derived files stay."""
+    _advance(collected, product)
+    catalogue = product / "workflows" / "model_spec.py"
+    catalogue.write_text(catalogue.read_text().replace("impl=sdxl_impl,", "impl=sdxl_impl(),"))
+    before = snapshot(product)
+    with pytest.raises(CatalogueError, match=r"model_spec.py:\d+: `sdxl_impl\(\)`"):
+        notice_manual_edit(context(collected, product, step="promote_dev"))
+    assert snapshot(product) == before
