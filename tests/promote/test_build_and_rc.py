@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.promote.conftest import CI, MEDIA, PRODUCT, TT, Spec, entry
+from .support import CI, MEDIA, PRODUCT, TT, Spec, entry
 from workflows.promote import plan_promotion, promote_images
 from workflows.promotion_events import BuildCommandRan, ImagePromoted, ImagesWaived
 from workflows.promotion_plan import plan_dev

@@ -9,7 +9,7 @@ import pytest
 from adapters.image_factory import build_index
 from adapters.image_ref import ImageRef
 from engine.events import StepStarted
-from tests.promote.conftest import CI, MEDIA, PRODUCT, TT, Spec, entry
+from .support import CI, MEDIA, PRODUCT, TT, Spec, entry
 from workflows.errors import PromotionError
 from workflows.promote import plan_promotion, promote_images
 from workflows.promotion_events import (BuildCommandRan, DestinationInspected, ImagePromoted,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.events import StateChanged
-from tests.promote.conftest import TT, Spec, entry
+from .support import TT, Spec, entry
 from workflows.promote import plan_promotion, promote_images
 from workflows.promotion_events import ImagePromoted, ImageRolledBack
 from workflows.promotion_plan import plan_dev

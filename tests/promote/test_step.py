@@ -7,7 +7,7 @@ import pytest
 from engine.errors import Waiting
 from engine.registry import register_step
 from engine.runner import advance
-from tests.promote.conftest import CI, PRODUCT, TT, Spec, entry
+from .support import CI, PRODUCT, TT, Spec, entry
 from workflows.promote import PromoteDevStep
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"

@@ -7,7 +7,7 @@ import pytest
 from adapters.image_ref import ImageRef
 from engine.errors import TransitionRefused
 from engine.events import StateChanged, StepStarted, StepSucceeded
-from tests.promote.conftest import CI, PRODUCT, TT, Spec, entry
+from .support import CI, PRODUCT, TT, Spec, entry
 from workflows.errors import PromotionError
 from workflows.promote import plan_promotion, promote_images
 from workflows.promotion_events import ImagePromoted, ImageRolledBack, PromotionRolledBack
