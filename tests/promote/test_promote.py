@@ -12,8 +12,7 @@ from engine.events import StepStarted
 from .support import CI, MEDIA, PRODUCT, TT, Spec, entry
 from workflows.errors import PromotionError
 from workflows.promote import plan_promotion, promote_images
-from workflows.promotion_events import (BuildCommandRan, DestinationInspected, ImagePromoted,
-                                        ImagesWaived)
+from workflows.promotion_events import DestinationInspected, ImagePromoted, ImagesWaived
 from workflows.promotion_plan import plan_dev
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"
