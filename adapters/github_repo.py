@@ -206,7 +206,10 @@ class GitHubRepo:
 
     def ensure_release(self, tag: str, target: str, name: str, body: str,
                        draft: bool) -> tuple[Release, str]:
-        """Find-or-create the release for `tag` with these notes; action "created"/"updated"/"unchanged"."""
+        """Find or create the release for `tag` with these notes; also say what was done.
+
+        The action is "created", "updated" or "unchanged".
+        """
         found = self.release_by_tag(tag)
         if found is None:
             return self.create_release(tag, target, name, body, draft), "created"

@@ -1,4 +1,4 @@
-"""The pull-request steps: `open_pr` (dev-promoted -> pr-open) and `promote_rc` (pr-open -> rc-promoted).
+"""The PR steps: `open_pr` (dev-promoted -> pr-open) and `promote_rc` (pr-open -> rc-promoted).
 
 `open_pr` commits exactly the files the release wrote on `pre-release-vX.Y.Z` (branched from
 the dev branch), pushes it with a lease, and opens or updates the PR to dev (DOMAIN §6).
@@ -27,10 +27,10 @@ PRE_RELEASE, RELEASE = "pre_release", "release"
 DIFF_FILE = "release_models_diff.md"
 SUMMARY_FILES = {PRE_RELEASE: "dev_artifacts_summary.md", RELEASE: "release_artifacts_summary.md"}
 BODY_FILES = {PRE_RELEASE: "pre_release_pr_body.md", RELEASE: "release_pr_body.md"}
-# Files a release writes outside its own folder (DESIGN §2, §8); the spec step's events add any other.
+# Files a release writes outside its own folder (DESIGN §2, §8); the spec step's events add more.
 RELEASE_FILES = ("VERSION", "workflows/model_spec.py", "model_specs_output.json", "README.md")
-_SHOWN = 10
-COLLECTED = "ModelsCiCollected"  # the collect step's event (workflows.collect), read by type  # dirty files named in a message before "and N more"
+_SHOWN = 10  # dirty files named in a message before "and N more"
+COLLECTED = "ModelsCiCollected"  # the collect step's event (workflows.collect), read by type
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def repo_api(ctx: StepContext) -> GitHubRepo:
 
 
 def release_paths(ctx: StepContext) -> list[str]:
-    """Every path this release wrote: the fixed files, its folder, and what the spec step recorded."""
+    """Every path this release wrote: the fixed files, its folder, and the spec step's files."""
     paths = set(RELEASE_FILES)
     for row in ctx.history():
         files = row.payload.get("files") if row.type in ("SpecUpdated",
@@ -104,7 +104,7 @@ def release_paths(ctx: StepContext) -> list[str]:
 
 
 def _ours(path: str, release_files: list[str]) -> bool:
-    # The ledger itself stays out of git (DESIGN §2); commands/ excludes it, this is a second guard.
+    # The ledger stays out of git (DESIGN §2); commands/ excludes it, this is a second guard.
     if path.startswith("release_logs/ledger.sqlite"):
         return True
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in release_files)
@@ -122,7 +122,8 @@ def refuse_dirty(git: Git, release_files: list[str]) -> None:
         shown = ", ".join(dirty[:_SHOWN]) + (f" and {len(dirty) - _SHOWN} more"
                                              if len(dirty) > _SHOWN else "")
         raise WorkflowError(f"the work tree {git.path} has changes the release did not make: "
-                            f"{shown}", hint="commit or stash them, then run `release advance` again")
+                            f"{shown}",
+                            hint="commit or stash them, then run `release advance` again")
 
 
 # -- the CI runs behind the metadata comment ----------------------------------------------------
@@ -149,7 +150,8 @@ def ci_runs_used(ctx: StepContext) -> list[RunUsed]:
             runs = {}
             for r in listed:
                 if isinstance(r, dict) and r.get("id") is not None:
-                    runs[int(r["id"])] = RunUsed(int(r["id"]), r.get("number") or r.get("run_number"),
+                    runs[int(r["id"])] = RunUsed(int(r["id"]),
+                                                 r.get("number") or r.get("run_number"),
                                                  r.get("url") or r.get("html_url"))
     if not runs:
         folder = Path(ctx.repo) / logs_dir(ctx.version)
@@ -227,7 +229,8 @@ def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]
                       intent={"branch": branch, "commit": commit, "expected": expected})[0]
 
 
-def open_pull(ctx: StepContext, kind: str, pushed: BranchPushed, base_branch: str) -> PullRequestOpened:
+def open_pull(ctx: StepContext, kind: str, pushed: BranchPushed,
+              base_branch: str) -> PullRequestOpened:
     """Find or open the PR of `kind`, writing its body only when it changed."""
     body = pr_body(ctx, kind)
     title = (f"Pre-release {tag_name(ctx.version)}" if kind == PRE_RELEASE
@@ -323,7 +326,8 @@ class OpenPrStep:
                  f"open or update the pull request {branch} -> {cfg.dev_branch}"]
         dirty = foreign_dirty_files(git, paths)
         if dirty:
-            lines.append(f"would refuse: uncommitted changes the release did not make: {', '.join(dirty)}")
+            lines.append("would refuse: uncommitted changes the release did not make: "
+                         + ", ".join(dirty))
         return Plan(lines=lines, waits_on=f"a person to merge the PR {branch} -> {cfg.dev_branch}")
 
     def apply(self, ctx: StepContext, plan: Plan) -> Outcome:

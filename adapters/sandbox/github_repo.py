@@ -183,7 +183,7 @@ def _release_view(release: dict, api: str, repo: str) -> dict:
 # -- the demo's merge button --------------------------------------------------------------------
 
 def merge_pull(root: Path, number: int, remote_git_dir: Path, repo: str | None = None) -> str:
-    """Merge PR `number` in the bare remote (a real merge commit) and mark it merged; return the commit.
+    """Merge PR `number` in the bare remote (a real merge commit), mark it merged, return the commit.
 
     Stands in for a reviewer pressing "Merge" on GitHub. Merging an already merged PR returns
     its merge commit again.
@@ -198,15 +198,17 @@ def merge_pull(root: Path, number: int, remote_git_dir: Path, repo: str | None =
         base_ref, head_ref = f"refs/heads/{pull['base']}", f"refs/heads/{pull['head']}"
         base, head = remote.rev_parse(base_ref), remote.rev_parse(head_ref)
         if base is None or head is None:
-            raise GitError(f"pull request #{number}: branch {pull['base'] if base is None else pull['head']} "
-                           f"is missing in {remote_git_dir}")
+            missing = pull["base"] if base is None else pull["head"]
+            raise GitError(f"pull request #{number}: branch {missing} is missing in {remote_git_dir}")
         proc = remote.run("merge-tree", "--write-tree", base, head, ok=(0, 1))
         if proc.returncode == 1:
-            raise GitError(f"pull request #{number} has conflicts between {pull['head']} and {pull['base']}")
+            raise GitError(f"pull request #{number} has conflicts between {pull['head']} "
+                           f"and {pull['base']}")
         tree = proc.stdout.split()[0]
         who = {"GIT_AUTHOR_NAME": "GitHub", "GIT_AUTHOR_EMAIL": "noreply@github.com",
                "GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.com"}
-        message = f"Merge pull request #{number} from {pull['owner']}/{pull['head']}\n\n{pull['title']}\n"
+        message = (f"Merge pull request #{number} from {pull['owner']}/{pull['head']}\n\n"
+                   f"{pull['title']}\n")
         commit = remote.run("commit-tree", tree, "-p", base, "-p", head, "-F", "-", env=who,
                             input=message).stdout.strip()
         remote.run("update-ref", base_ref, commit, base)
