@@ -97,5 +97,7 @@ class Services:
                 if not layout.is_absolute():
                     layout = (self.repo / layout).resolve()
                 url = f"oci-layout:{layout}"
-            self._registries[host] = open_registry(url, host, max_wait=self.max_wait)
+            # push=True: a promotion writes to this host, so Bearer token servers must grant
+            # pull,push (a pull-only token would make every destination write a 401/403).
+            self._registries[host] = open_registry(url, host, push=True, max_wait=self.max_wait)
         return self._registries[host]
