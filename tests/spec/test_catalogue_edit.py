@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from tests.spec.conftest import PRODUCT, TT_A, entry, sample_last_good
+from .support import PRODUCT, TT_A, entry, sample_last_good
 from workflows.catalogue_edit import pin_commit, status_for, update_catalogue
 from workflows.model_spec import parse_catalogue
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.spec.conftest import PRODUCT
+from .support import PRODUCT
 from workflows.errors import CatalogueError
 from workflows.model_spec import (
     default_docker_image,

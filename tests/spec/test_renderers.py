@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.spec.conftest import PRODUCT, golden, sample_last_good
+from .support import PRODUCT, golden, sample_last_good
 from workflows.catalogue_edit import update_catalogue
 from workflows.errors import CatalogueError
 from workflows.model_spec import expand, parse_catalogue

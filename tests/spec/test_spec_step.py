@@ -9,7 +9,7 @@ import pytest
 from engine.registry import register_step
 from engine.releases import load_state
 from engine.runner import advance
-from tests.spec.conftest import VERSION, context, golden, snapshot
+from .support import VERSION, context, golden, snapshot
 from workflows.errors import CatalogueError
 from workflows.spec import (
     CatalogueEditedByHand,
