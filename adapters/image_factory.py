@@ -100,6 +100,11 @@ def build_index(registry: Registry, repo: str, tag: str | None = None, *,
     return _put(registry, repo, tag, index, OCI_INDEX)
 
 
+def stable_seed(text: str) -> int:
+    """A seed derived from a name (e.g. an image reference): same name, same image bytes."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
 def _seed(seed: int | None) -> int:
     return seed if seed is not None else int.from_bytes(os.urandom(4), "big")
 

@@ -143,7 +143,7 @@ def run(args) -> dict:
         rows.append(compare(f"single image {args.single_mb} MB", a, reg,
                             [("bench/single", single.digest)], use_skopeo))
         index = build_index(reg, "bench/index", "ci", layers=2, layer_size=args.single_mb * MB // 4)
-        rows.append(compare(f"amd64+arm64 index {args.single_mb} MB/platform", a, reg,
+        rows.append(compare(f"amd64+arm64 index {args.single_mb} MB", a, reg,
                             [("bench/index", index.digest)], use_skopeo))
         many = [(f"bench/many{i}", build_image(reg, f"bench/many{i}", "ci", layers=4,
                                                layer_size=args.many_mb * MB // 4).digest)
