@@ -112,6 +112,16 @@ class Git:
         """The parent commits of a commit, in order."""
         return self.out("rev-list", "--parents", "-n", "1", commit).split()[1:]
 
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits, or None when they share no history."""
+        proc = self.run("merge-base", a, b, ok=(0, 1))
+        return proc.stdout.strip() or None
+
+    def changed_between(self, a: str, b: str, paths: Iterable[str]) -> list[str]:
+        """Files under `paths` whose content differs between commits `a` and `b`, sorted."""
+        out = self.out("diff", "--name-only", "-z", a, b, "--", *paths)
+        return sorted(f for f in out.split("\0") if f)
+
     def show_file(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when the commit has no such file."""
         proc = self.run("cat-file", "-p", f"{commit}:{path}", ok=(0, 128))

@@ -126,6 +126,24 @@ def refuse_dirty(git: Git, release_files: list[str]) -> None:
                             hint="commit or stash them, then run `release advance` again")
 
 
+def refuse_moved_base(git: Git, base: str, release_files: list[str], branch: str) -> None:
+    """Stop when the dev branch changed a file the release rewrote since this checkout.
+
+    The release's files were computed from the checkout; committing them on a newer dev would
+    silently revert what others merged there.
+    """
+    since = git.merge_base("HEAD", base)
+    if since is None or since == base:
+        return
+    moved = git.changed_between(since, base, release_files)
+    if moved:
+        raise WorkflowError(f"{branch} changed {', '.join(moved[:_SHOWN])} since this checkout, "
+                            "and the release rewrote those files from the older version",
+                            hint=f"bring the checkout up to date with {branch}, keeping the "
+                                 "release's edits (git stash; git pull; git stash pop), then "
+                                 "`release advance`")
+
+
 # -- the CI runs behind the metadata comment ----------------------------------------------------
 
 @dataclass(frozen=True)
@@ -338,6 +356,8 @@ class OpenPrStep:
         branch = branch_name(PRE_RELEASE, ctx.version)
         previous = _last(ctx, BranchPushed, branch=branch)
         base = previous.base if previous else git.fetch_branch(cfg.remote, cfg.dev_branch)
+        refuse_moved_base(git, base, [p for p in paths if not p.endswith("/")],
+                          f"{cfg.remote}/{cfg.dev_branch}")
         write_body_file(ctx, PRE_RELEASE)
         pushed = push_release_branch(ctx, PRE_RELEASE, base, paths)
         ctx.out.line(f"pushed {pushed.branch} at {pushed.commit[:12]}")

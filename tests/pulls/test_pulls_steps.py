@@ -250,3 +250,15 @@ def test_killed_after_the_push_is_reconciled_not_pushed_again(release, tmp_path)
     recorded_push = [e.payload for e in release.ledger.events(VERSION) if e.type == "BranchPushed"]
     assert [p["commit"] for p in recorded_push] == [pushed]
     assert Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0") == pushed
+
+
+def test_dev_moved_under_a_release_file_is_refused(release, tmp_path, sh) -> None:
+    """A README change merged to dev after the checkout is never reverted by the release commit."""
+    other = tmp_path / "colleague"
+    sh(tmp_path, "clone", "-q", "-b", "dev", str(release.remote), str(other))
+    (other / "README.md").write_text("# product\n\nA colleague's section.\n")
+    sh(other, "commit", "-q", "-am", "docs")
+    sh(other, "push", "-q", "origin", "dev")
+    with pytest.raises(WorkflowError, match="origin/dev changed README.md since this checkout"):
+        release.advance(to="pr-open")
+    assert Git(release.remote).rev_parse("refs/heads/pre-release-v0.4.0") is None
