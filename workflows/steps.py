@@ -34,9 +34,8 @@ def register_all() -> None:
 
 
 def before_step(ctx: StepContext) -> None:
-    """Before each step: notice a hand edit of the catalogue after the spec step."""
-    try:
-        from workflows.spec import detect_manual_edit
-    except ImportError:
-        return
-    detect_manual_edit(ctx)
+    """Before each step: a hand edit of the catalogue after the spec step is recorded and the
+    derived files (README table, model_specs_output.json, diff) are regenerated from it."""
+    from workflows.spec import notice_manual_edit
+
+    notice_manual_edit(ctx)
