@@ -145,15 +145,20 @@ def read_artifact(path: Path, name: str = "") -> ModelResult:
     return _result(spec, report, spec_name, report_name, label)
 
 
-def validate_zip(path: Path) -> None:
-    """Check a downloaded zip's CRCs; BadArtifact if it is truncated or corrupt."""
+def validate_zip(path: Path, name: str = "") -> None:
+    """Check a downloaded zip's CRCs; BadArtifact (naming `name`, else the file) if it is broken.
+
+    Callers that download to a temporary file pass the artifact's name: the message is recorded
+    in the ledger and the release files, so it must not carry a per-process temporary name.
+    """
+    label = name or Path(path).name
     try:
         with zipfile.ZipFile(path) as zf:
             bad = zf.testzip()
     except (zipfile.BadZipFile, EOFError, OSError) as err:
-        raise BadArtifact(f"artifact {Path(path).name} is not a readable zip ({err})") from None
+        raise BadArtifact(f"artifact {label} is not a readable zip ({err})") from None
     if bad is not None:
-        raise BadArtifact(f"artifact {Path(path).name} has a corrupt member {bad}")
+        raise BadArtifact(f"artifact {label} has a corrupt member {bad}")
 
 
 def _pick_spec(names: list[str], label: str) -> str:

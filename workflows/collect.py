@@ -316,7 +316,7 @@ class Collector:
             with self._lock:
                 self.counts["artifact_downloads"] += 1
             try:
-                ci_results.validate_zip(tmp)
+                ci_results.validate_zip(tmp, artifact["name"])
             except BadArtifact as err:
                 tmp.unlink(missing_ok=True)  # never cache a broken zip as good
                 bad.write_text(str(err), encoding="utf-8")
