@@ -23,12 +23,9 @@ import pytest
 
 from adapters.http import set_testing
 from adapters.oci_layout import OciLayout
-from adapters.registry import HttpRegistry
-from adapters.registry_auth import Credentials
 
-from registry_server import RegistryServer, free_port
+from registry_server import PASSWORD, USER, RegistryServer, free_port, http_registry
 
-USER, PASSWORD = "promoter", "s3cret-pass"
 
 
 @pytest.fixture(autouse=True)
@@ -85,13 +82,6 @@ def client() -> Iterator[httpx.Client]:
 def repo() -> str:
     """A repository name no other test uses."""
     return f"test/{uuid.uuid4().hex[:12]}"
-
-
-def http_registry(client: httpx.Client, server: RegistryServer | str,
-                  credentials: Credentials | None = None, push: bool = True) -> HttpRegistry:
-    """Our client for a test server (or proxy URL)."""
-    url = server if isinstance(server, str) else server.url
-    return HttpRegistry(client, url, credentials, push=push)
 
 
 @pytest.fixture(params=["http", "oci-layout"])

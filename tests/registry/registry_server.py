@@ -18,7 +18,11 @@ from pathlib import Path
 
 import httpx
 
+from adapters.registry import HttpRegistry
+from adapters.registry_auth import Credentials
+
 BINARY = "/usr/bin/docker-registry"
+USER, PASSWORD = "promoter", "s3cret-pass"  # the htpasswd / token-server login of the tests
 _ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) (?P<bytes>\d+|-)')
 
 
@@ -126,3 +130,10 @@ class RegistryServer:
             f.seek(since)
             text = f.read().decode("utf-8", "replace")
         return [AccessRecord(m["method"], m["path"], int(m["status"])) for m in _ACCESS.finditer(text)]
+
+
+def http_registry(client: httpx.Client, server: RegistryServer | str,
+                  credentials: Credentials | None = None, push: bool = True) -> HttpRegistry:
+    """Our client for a test server (or a proxy URL), opened as a promotion destination."""
+    url = server if isinstance(server, str) else server.url
+    return HttpRegistry(client, url, credentials, push=push)

@@ -9,7 +9,7 @@ from adapters.errors import Unauthorized
 from adapters.image_factory import build_image
 from adapters.registry_auth import Credentials
 
-from conftest import PASSWORD, USER, http_registry
+from registry_server import PASSWORD, USER, http_registry
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from adapters.copy import CopyError, copy_image, plan_copy, resolve
 from adapters.image_factory import build_image, build_index
 from adapters.oci_layout import OciLayout
 
-from conftest import http_registry
+from registry_server import http_registry
 
 pytestmark = pytest.mark.integration
 

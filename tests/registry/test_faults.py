@@ -12,7 +12,7 @@ from adapters.errors import RateLimited, ServerError
 from adapters.image_factory import build_image
 from adapters.registry import HttpRegistry
 
-from conftest import http_registry
+from registry_server import http_registry
 
 pytestmark = pytest.mark.integration
 

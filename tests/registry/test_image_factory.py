@@ -41,7 +41,7 @@ def test_skopeo_reads_our_layout(tmp_path):
 @pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo not installed")
 def test_we_read_a_layout_skopeo_wrote(tmp_path, client, registry, repo):
     """An image skopeo copied into an OCI layout reads back with its registry digest."""
-    from conftest import http_registry
+    from registry_server import http_registry
 
     image = build_index(http_registry(client, registry), repo, "ci")
     (tmp_path / repo).parent.mkdir(parents=True)
