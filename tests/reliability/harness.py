@@ -424,37 +424,61 @@ class World:
         path = self.root / "github" / "repo_store.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
-    def drive(self, *, first_env: dict[str, str] | None = None, max_rounds: int = 12,
+    def drive(self, *, first_env: dict[str, str] | None = None, always_env: dict[str, str] | None = None,
+              kill_after: list[float] | None = None, max_rounds: int = 12,
               verbose: bool = False) -> list[Run]:
-        """start (if needed), then advance until released; `first_env` applies to one process only.
+        """start (if needed), then advance until released.
 
-        A process killed by SIGKILL (a failpoint or a timer) is simply followed by the next
-        `advance`, as a person would do after a crash; exit 3 merges the open PRs.
+        `first_env` applies to every process until one is killed (a failpoint); `kill_after`
+        SIGKILLs the first advances after those many seconds each. A killed process is followed
+        by the next `advance`, as a person would do after a crash; exit 3 merges the open PRs.
         """
-        env = dict(first_env or {})
+        env, always = dict(first_env or {}), dict(always_env or {})
+        delays = list(kill_after or [])
         done: list[Run] = []
-        if not self.ledger_file.exists():
-            run = self.release("start", "--increment", "minor", verbose=verbose, **env)
+        for _ in range(3):
+            if self.ledger_file.exists() and self.status_code() == 0:
+                break
+            run = self.release("start", "--increment", "minor", verbose=verbose, **always, **env)
             done.append(run)
             if run.code == -9:
                 env = {}
-                if not self.ledger_file.exists():
-                    run = self.release("start", "--increment", "minor", verbose=verbose)
-                    done.append(run)
-            if run.code not in (0, -9):
+            elif run.code != 0:
                 raise AssertionError(f"start failed: {run.stderr}")
         for _ in range(max_rounds):
-            run = self.release("advance", "--skip-missing", verbose=verbose, **env)
+            if delays:
+                run = self.timed("advance", "--skip-missing", delay=delays.pop(0), **always, **env)
+            else:
+                run = self.release("advance", "--skip-missing", verbose=verbose, **always, **env)
             done.append(run)
             if run.code == -9:
                 env = {}
                 continue
-            if run.code == 0:
+            if run.code == 0 and "released" in run.stdout:
                 return done
             if run.code == 3 and self.merge_open_pulls():
                 continue
+            if run.code == 0:
+                continue
             raise AssertionError(f"advance exited {run.code}: {run.stdout}\n{run.stderr}")
         raise AssertionError(f"not released after {max_rounds} rounds")
+
+    def status_code(self) -> int:
+        """Exit code of `release status` (0 once a release exists)."""
+        return subprocess.run(self.argv("status"), cwd=ROOT, env=self.env(),
+                              capture_output=True).returncode
+
+    def timed(self, *args: str, delay: float, **env: str) -> Run:
+        """Run `release ARGS`, SIGKILLed after `delay` seconds if still running (a power cut)."""
+        proc = self.spawn(*args, **env)
+        try:
+            out, err = proc.communicate(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        run = Run(list(args), proc.returncode, out, err)
+        self.runs.append(run)
+        return run
 
     def failpoints(self) -> list[str]:
         path = self.root / "failpoints.log"
@@ -504,6 +528,11 @@ class World:
             "branch_pushes": Counter(u.split()[0] for u in updates if u.startswith("refs/heads/")),
         }
 
+    def tagged_commit(self, tag: str) -> str:
+        """The commit the remote's tag points at."""
+        return subprocess.run(["git", "rev-parse", f"{tag}^{{commit}}"], cwd=self.remote,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
     def remote_updates(self) -> list[str]:
         path = self.remote / "ref-updates.log"
         return path.read_text().splitlines() if path.is_file() else []
@@ -539,11 +568,17 @@ def normal_events(jsonl: str) -> list:
 
 
 _VOLATILE_KEYS = {"at", "created_at", "updated_at", "published_at", "merged_at", "closed_at"}
+#: Commits whose tree holds events.jsonl (which holds times) have ids that differ from run to
+#: run; their trees are compared file by file instead (`remote_refs`).
+_COMMIT_KEYS = {"commit", "base", "merge_commit_sha", "head_sha", "target_commitish"}
+_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _strip_volatile(value):
     if isinstance(value, dict):
-        return {k: _strip_volatile(v) for k, v in value.items() if k not in _VOLATILE_KEYS}
+        return {k: ("<commit>" if k in _COMMIT_KEYS and isinstance(v, str) and _SHA1.match(v)
+                    else _strip_volatile(v))
+                for k, v in value.items() if k not in _VOLATILE_KEYS}
     if isinstance(value, list):
         return [_strip_volatile(v) for v in value]
     return value
@@ -572,14 +607,14 @@ def remote_refs(remote: Path) -> dict[str, dict[str, str]]:
 
 def normal_pulls(store: dict) -> list[dict]:
     pulls = store.get("repos", {}).get(PRODUCT_REPO, {}).get("pulls", [])
-    keep = ("number", "head", "base", "title", "body", "state", "merged", "merge_commit_sha")
+    keep = ("number", "head", "base", "title", "body", "state", "merged")
     return [{k: p[k] for k in keep} for p in pulls]
 
 
 def normal_releases(store: dict) -> list[dict]:
     releases = store.get("repos", {}).get(PRODUCT_REPO, {}).get("releases", [])
     keep = ("id", "tag_name", "target_commitish", "name", "body", "draft", "prerelease")
-    return [{k: r[k] for k in keep} for r in releases]
+    return [_strip_volatile({k: r[k] for k in keep}) for r in releases]
 
 
 def new_world(template: Path, root: Path, *, github_faults: FaultProxy | None = None,

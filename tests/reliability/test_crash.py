@@ -1,0 +1,86 @@
+"""Kill `release` anywhere (SIGKILL at a failpoint, or at a random moment), resume with `advance`:
+the release ends in the same state with the same files, and no effect happens twice.
+
+Effects are counted from the servers' logs (registry access log, GitHub request log, the
+remote's ref-update hook). CI tries a seeded sample of the crash points; benchmarks/reliability.py
+(or RELIABILITY_FULL=1) tries every one.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from harness import VERSION, World
+
+SAMPLE = 4
+TIMED_RUNS = 2
+
+
+@pytest.fixture(scope="session")
+def crash_points(baseline: World) -> list[str]:
+    """Every failpoint an uninterrupted release passes, in order, once each."""
+    return list(dict.fromkeys(baseline.failpoints()))
+
+
+@pytest.fixture(scope="session")
+def sampled_points(crash_points: list[str], seed: int) -> list[str]:
+    """A seeded sample of the crash points (always one collect, one promotion, one publish point)."""
+    rng = random.Random(seed)
+    must = [next(p for p in crash_points if p.startswith(prefix)) for prefix in
+            ("collect:", "promote_dev:promote:", "publish:publish:release")]
+    rest = [p for p in crash_points if p not in must]
+    return must + rng.sample(rest, SAMPLE - len(must))
+
+
+def assert_same_release(world: World, baseline: World) -> None:
+    """Same final state, same files, and every effect done exactly as often as in `baseline`."""
+    final = world.snapshot()
+    for part in ("state", "files", "remote", "pulls", "releases", "registry"):
+        assert final[part] == baseline.final[part], f"{part} differs from the uninterrupted run"
+    assert (world.repo / "VERSION").read_text() == f"{VERSION}\n"
+    release = world.store()["repos"]["tenstorrent/tt-inference-server"]["releases"][0]
+    assert release["target_commitish"] == world.tagged_commit(f"v{VERSION}")
+    effects, expected = world.effects(), baseline.effects()
+    assert effects["tag_puts"] == expected["tag_puts"], "a tag was written more than once"
+    assert effects["pulls_created"] == expected["pulls_created"] == 2
+    assert effects["releases_created"] == expected["releases_created"] == 1
+    assert len(effects["tag_pushes"]) == 1
+    assert effects["branch_pushes"] == expected["branch_pushes"]
+
+
+def test_uninterrupted_release_passes_failpoints(crash_points: list[str]) -> None:
+    """An uninterrupted release passes a failpoint before and after every effect and transition."""
+    assert len(crash_points) >= 20
+    assert "publish:after-transition" in crash_points
+
+
+@pytest.mark.parametrize("index", range(SAMPLE))
+def test_killed_at_failpoint_resumes_to_same_release(index, sampled_points, baseline,
+                                                     world_factory) -> None:
+    """A SIGKILL at a sampled failpoint, then `advance`: same release, no effect twice."""
+    point = sampled_points[index]
+    world = world_factory()
+    runs = world.drive(first_env={"RELEASE_FAILPOINT": point})
+    assert any(r.code == -9 for r in runs), f"{point} was never reached"
+    assert_same_release(world, baseline)
+
+
+@pytest.mark.parametrize("index", range(TIMED_RUNS))
+def test_killed_at_random_moments_resumes_to_same_release(index, seed, baseline,
+                                                          world_factory) -> None:
+    """SIGKILLs at seeded random moments of the advances (not at failpoints): same release."""
+    rng = random.Random(seed * 100 + index)
+    world = world_factory()
+    world.drive(kill_after=[rng.uniform(0.3, 1.8) for _ in range(3)])
+    assert_same_release(world, baseline)
+
+
+@pytest.mark.exhaustive
+def test_killed_at_every_failpoint(crash_points, baseline, world_factory) -> None:
+    """Every failpoint, one world each: same release, no effect twice."""
+    for point in crash_points:
+        world = world_factory()
+        world.drive(first_env={"RELEASE_FAILPOINT": point})
+        assert_same_release(world, baseline)
