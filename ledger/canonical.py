@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 GENESIS = "0" * 64
@@ -15,7 +16,9 @@ def canonical(value: Any) -> str:
                       allow_nan=False)
 
 
+@lru_cache(maxsize=4096)
 def _s(value: str | None) -> str:
+    # Cached: release, actor, type and keys repeat across thousands of rows.
     return json.dumps(value, ensure_ascii=False)
 
 

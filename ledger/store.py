@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.canonical import GENESIS, canonical, event_hash
 from ledger.errors import (ConcurrentAppend, DuplicateKey, LedgerCorrupt, LedgerError,
@@ -68,9 +68,9 @@ class NewEvent:
     idempotency_key: str | None = None
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    """One row of the events table, payload decoded."""
+class StoredEvent(NamedTuple):
+    """One row of the events table, payload decoded (a tuple: immutable and cheap to build,
+    which matters when replay reads 100,000 of them)."""
 
     seq: int
     release: str
@@ -115,9 +115,11 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+_loads = json.loads
+
+
 def _row_to_event(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6],
-                       row[7], row[8], row[9])
+    return StoredEvent(row[0], row[1], row[2], row[3], _loads(row[4]), *row[5:])
 
 
 class Ledger:
