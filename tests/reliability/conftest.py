@@ -6,7 +6,9 @@ benchmarks/reliability.py runs them all and prints the figures.
 
 from __future__ import annotations
 
+import json
 import os
+from collections import Counter
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +77,22 @@ def world_factory(template, tmp_path) -> Iterator:
     yield make
     for world in made:
         close_world(world)
+
+
+_FIGURES: Counter = Counter()
+
+
+@pytest.fixture(scope="session")
+def figures() -> Counter:
+    """Counts the suites report (crash points tried, faults injected, fuzz cases, tamperings)."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.write_line(f"reliability figures (seed {SEED}):")
+        for name, value in sorted(_FIGURES.items()):
+            terminalreporter.write_line(f"  {name}: {value}")
+    path = os.environ.get("RELIABILITY_FIGURES")
+    if path:
+        Path(path).write_text(json.dumps({"seed": SEED, **_FIGURES}, indent=1, sort_keys=True))

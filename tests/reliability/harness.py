@@ -404,6 +404,26 @@ class World:
         self.runs.append(run)
         return run
 
+    def invoke(self, *args: str, verbose: bool = False, **env: str) -> Run:
+        """Run `release ARGS` in this process (CliRunner): retry waits follow adapters.http's
+        testing switch, so faults cost no sleeping."""
+        from click.testing import CliRunner
+
+        from commands.main import cli
+
+        argv = self.argv(*args, verbose=verbose)[3:]
+        child_env = self.env(**env)
+        overrides = {k: v for k, v in child_env.items() if os.environ.get(k) != v}
+        result = CliRunner().invoke(cli, argv, env=overrides, catch_exceptions=True)
+        stderr = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            import traceback
+
+            stderr += "".join(traceback.format_exception(result.exception))
+        run = Run(list(args), result.exit_code, result.stdout, stderr)
+        self.runs.append(run)
+        return run
+
     def spawn(self, *args: str, **env: str) -> subprocess.Popen:
         """Start `release ARGS` without waiting (concurrency, kills at random times)."""
         return subprocess.Popen(self.argv(*args), cwd=ROOT, env=self.env(**env),
@@ -426,7 +446,7 @@ class World:
 
     def drive(self, *, first_env: dict[str, str] | None = None, always_env: dict[str, str] | None = None,
               kill_after: list[float] | None = None, max_rounds: int = 12,
-              verbose: bool = False) -> list[Run]:
+              verbose: bool = False, inprocess: bool = False) -> list[Run]:
         """start (if needed), then advance until released.
 
         `first_env` applies to every process until one is killed (a failpoint); `kill_after`
@@ -435,11 +455,12 @@ class World:
         """
         env, always = dict(first_env or {}), dict(always_env or {})
         delays = list(kill_after or [])
+        call = self.invoke if inprocess else self.release
         done: list[Run] = []
         for _ in range(3):
             if self.ledger_file.exists() and self.status_code() == 0:
                 break
-            run = self.release("start", "--increment", "minor", verbose=verbose, **always, **env)
+            run = call("start", "--increment", "minor", verbose=verbose, **always, **env)
             done.append(run)
             if run.code == -9:
                 env = {}
@@ -449,7 +470,7 @@ class World:
             if delays:
                 run = self.timed("advance", "--skip-missing", delay=delays.pop(0), **always, **env)
             else:
-                run = self.release("advance", "--skip-missing", verbose=verbose, **always, **env)
+                run = call("advance", "--skip-missing", verbose=verbose, **always, **env)
             done.append(run)
             if run.code == -9:
                 env = {}
