@@ -188,3 +188,12 @@ def test_status_without_a_ledger_is_one_sentence(product):
     result = run(product, "status")
     assert result.exit_code == 1
     assert "no ledger at" in result.stderr and "release start" in result.stderr
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_is_documented_in_the_readme(name):
+    """The README's Commands section names every command the CLI has."""
+    from pathlib import Path
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    commands = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    assert f"\n  {name} " in commands
