@@ -21,6 +21,8 @@ from adapters.errors import GitError
 # Remote URLs may carry credentials (https://x-access-token:TOKEN@github.com/...): never repeat them.
 _USERINFO = re.compile(r"(://)[^/@\s]+@")
 _FALLBACK_IDENTITY = ("release", "release@localhost")
+# Release paths are file names, never patterns: a `[` or `*` in one must not match other files.
+_LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
 
 
 def _scrub(text: str) -> str:
@@ -127,6 +129,37 @@ class Git:
         proc = self.run("cat-file", "-p", f"{commit}:{path}", ok=(0, 128))
         return proc.stdout if proc.returncode == 0 else None
 
+    def blob_at(self, commit: str, path: str) -> str | None:
+        """The blob id of the file `path` in `commit`, or None when the commit holds no such file."""
+        out = self.run("ls-tree", "-z", commit, "--", path, env=_LITERAL).stdout
+        for entry in out.split("\0"):
+            meta, _, name = entry.partition("\t")
+            fields = meta.split()
+            if name == path and len(fields) == 3 and fields[1] == "blob":
+                return fields[2]
+        return None
+
+    def worktree_blob(self, path: str) -> str | None:
+        """The blob id `git add` would store for the work tree's `path`, or None when it is absent.
+
+        A symbolic link gets an id no commit can hold, so it never counts as committed content.
+        """
+        local = self.path / path
+        if local.is_symlink():
+            return f"symlink:{os.readlink(local)}"
+        if not local.is_file():
+            return None
+        return self.out("hash-object", "--", path, env=_LITERAL)
+
+    def index_blob(self, path: str) -> str | None:
+        """The blob id the index holds for `path`, None when absent (a conflict: `"conflict"`)."""
+        out = self.run("ls-files", "--stage", "-z", "--", path, env=_LITERAL).stdout
+        ids = [meta.split()[1] for meta, _, name in (e.partition("\t") for e in out.split("\0"))
+               if name == path and len(meta.split()) == 3]
+        if len(ids) > 1:
+            return "conflict"
+        return ids[0] if ids else None
+
     def identity(self, date: str | None = None) -> Identity:
         """The configured committer, or a fixed fallback so that a bare CI box can still commit."""
         name = self.run("config", "user.name", ok=(0, 1)).stdout.strip()
@@ -225,6 +258,33 @@ class Git:
             tracked = self.out("ls-tree", "-r", "--name-only", "-z", base, "--", p)
             files.update(f for f in tracked.split("\0") if f)
         return sorted(files)
+
+    def restore_from_head(self, paths: Sequence[str]) -> None:
+        """Put exactly `paths` back to HEAD's version, in the index and the work tree.
+
+        Only these paths are touched: never `reset --hard` or `clean`, which would take the
+        engineer's other uncommitted work with them.
+        """
+        if paths:
+            self.run("checkout", "HEAD", "--", *paths, env=_LITERAL)
+
+    def remove_untracked(self, paths: Sequence[str]) -> None:
+        """Delete files HEAD does not hold: their index entry (if added) and the file.
+
+        Folders left empty by the removal are removed too, up to the work tree's root.
+        """
+        staged = [p for p in paths if self.index_blob(p) is not None]
+        if staged:
+            self.run("update-index", "--force-remove", "-z", "--stdin", env=_LITERAL,
+                     input="\0".join(staged) + "\0")
+        root = self.path.resolve()
+        for p in paths:
+            local = self.path / p
+            local.unlink(missing_ok=True)
+            parent = local.parent.resolve()
+            while parent != root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
 
     def set_branch(self, branch: str, commit: str) -> None:
         """Point the local branch at `commit` (creating it), without touching the checkout."""

@@ -103,11 +103,19 @@ def release_paths(ctx: StepContext) -> list[str]:
     return sorted(paths) + [logs_dir(ctx.version)]
 
 
+def is_ledger_file(path: str) -> bool:
+    """Whether `path` is the SQLite ledger or a companion of it (`-wal`, `-shm`)."""
+    return path.startswith("release_logs/ledger.sqlite")
+
+
+def written_by_release(path: str, release_files: list[str]) -> bool:
+    """Whether `path` is one of `release_files` or lies under one of its folders (`.../`)."""
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in release_files)
+
+
 def _ours(path: str, release_files: list[str]) -> bool:
     # The ledger stays out of git (DESIGN §2); commands/ excludes it, this is a second guard.
-    if path.startswith("release_logs/ledger.sqlite"):
-        return True
-    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in release_files)
+    return is_ledger_file(path) or written_by_release(path, release_files)
 
 
 def foreign_dirty_files(git: Git, release_files: list[str]) -> list[str]:
