@@ -38,4 +38,9 @@ def before_step(ctx: StepContext) -> None:
     derived files (README table, model_specs_output.json, diff) are regenerated from it."""
     from workflows.spec import notice_manual_edit
 
+    if ctx.step == "publish":
+        # By publish the release's files are committed and merged, and publish's tidy-up puts
+        # the checkout's own catalogue back (docs/PULL_REQUESTS.md): after a kill there, that
+        # older catalogue is no hand edit, and regenerating from it would undo the tidy-up.
+        return
     notice_manual_edit(ctx)
