@@ -26,6 +26,11 @@ _SECRET_PARAMS = re.compile(r"^(x-amz-.*|sig|signature|token|access_token|se|sp|
                             r"skt|ske|sks|skv|jwt|code|key|client_secret|password)$", re.I)
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-registry-auth"}
 _TEMPORARY = {408, 425, 429, 500, 502, 503, 504}
+# Credentials a server or proxy may echo back in an error body (a request dump, "Bad credentials:
+# Bearer ..."): the excerpt goes into messages and, through StepFailed, into the immutable ledger.
+_ECHOED_SECRETS = re.compile(
+    r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"
+    r"|\b(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})")
 _BODY_EXCERPT = 200
 
 
@@ -38,6 +43,11 @@ def redact(url: str | httpx.URL) -> str:
     query = urlencode([(k, "***" if _SECRET_PARAMS.match(k) else v)
                        for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*/:")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def redact_text(text: str) -> str:
+    """Text with credentials that servers echo (Bearer/Basic values, GitHub tokens) as `***`."""
+    return _ECHOED_SECRETS.sub(lambda m: f"{m[1]}{m[2]}***" if m[1] else "***", text)
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -71,7 +81,7 @@ def _excerpt(resp: httpx.Response) -> str:
         text = resp.text
     except (httpx.ResponseNotRead, UnicodeDecodeError):
         return ""
-    text = " ".join(text.split())
+    text = redact_text(" ".join(text.split()))
     return text[:_BODY_EXCERPT] + ("…" if len(text) > _BODY_EXCERPT else "")
 
 
