@@ -181,7 +181,7 @@ class FaultProxy:
     retry_after: str = "0"
     injected: Counter = field(default_factory=Counter)
     forwarded: int = 0
-    script: list[tuple[str, str, int, dict[str, str]]] = field(default_factory=list)
+    script: list[tuple] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -201,10 +201,15 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
 
-    def answer_next(self, method: str, path_part: str, status: int, headers: dict[str, str]) -> None:
-        """Answer the next request matching method and path part with `status` and `headers`."""
+    def answer_next(self, method: str, path_part: str, status: int, headers: dict[str, str],
+                    body: str | None = None) -> None:
+        """Answer the next request matching method and path part with `status` and `headers`.
+
+        `{authorization}` in `body` is replaced by the request's Authorization header, as a
+        careless server or proxy that echoes requests in its errors would do.
+        """
         with self._lock:
-            self.script.append((method, path_part, status, headers))
+            self.script.append((method, path_part, status, headers, body))
 
     def choose(self, method: str, path: str) -> tuple[str, tuple | None]:
         with self._lock:
@@ -240,9 +245,10 @@ def _proxy_handler(proxy: FaultProxy):
                 extra = {"Retry-After": proxy.retry_after} if kind == "429" else {}
                 return self._reply(int(kind), extra, b"")
             if kind == "scripted":
-                _, _, status, headers = scripted
-                return self._reply(status, headers, json.dumps(
-                    {"message": "API rate limit exceeded (injected)"}).encode())
+                _, _, status, headers, body_text = scripted
+                text = (body_text or json.dumps({"message": "API rate limit exceeded (injected)"}))
+                text = text.replace("{authorization}", self.headers.get("Authorization") or "")
+                return self._reply(status, headers, text.encode())
             if kind == "slow":
                 time.sleep(proxy.slow_seconds)  # the injected latency itself, not a test wait
             status, headers, data = self._forward(body)
