@@ -130,7 +130,7 @@ class Git:
         return proc.stdout if proc.returncode == 0 else None
 
     def blob_at(self, commit: str, path: str) -> str | None:
-        """The blob id of the file `path` in `commit`, or None when the commit holds no such file."""
+        """The blob id of the file `path` in `commit`, or None when the commit has no such file."""
         out = self.run("ls-tree", "-z", commit, "--", path, env=_LITERAL).stdout
         for entry in out.split("\0"):
             meta, _, name = entry.partition("\t")
