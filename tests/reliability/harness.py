@@ -555,6 +555,11 @@ class World:
             "branch_pushes": Counter(u.split()[0] for u in updates if u.startswith("refs/heads/")),
         }
 
+    def remote_file(self, ref: str, path: str) -> str:
+        """A file's text on a branch or tag of the remote."""
+        return subprocess.run(["git", "show", f"{ref}:{path}"], cwd=self.remote,
+                              capture_output=True, text=True, check=True).stdout
+
     def tagged_commit(self, tag: str) -> str:
         """The commit the remote's tag points at."""
         return subprocess.run(["git", "rev-parse", f"{tag}^{{commit}}"], cwd=self.remote,
