@@ -24,7 +24,8 @@ from workflows.promotion_events import ImagesNeedBuild
 from workflows.promotion_history import fold
 from workflows.pull_request import (DIFF_FILE, RELEASE, BranchPushed, PullRequestMerged,
                                     ci_runs_used, fetch_commit, gate, is_ledger_file, logs_dir,
-                                    release_paths, repo_api, tag_name, written_by_release)
+                                    recorded_intent, release_paths, repo_api, tag_name,
+                                    written_by_release)
 from workflows.render_notes import CiRun, NotesInput, PublishedImage, parse_diff, render_notes
 
 NOTES_FILE = "release_notes.md"
@@ -165,6 +166,14 @@ def plan_tidy(git: Git, written: list[str], commits: list[str]) -> TidyPlan:
     return TidyPlan(tuple(restore), tuple(remove), tuple(kept), tuple(known))
 
 
+def with_earlier(plan: TidyPlan, earlier: dict, git: Git) -> TidyPlan:
+    """`plan` plus what a killed attempt (its recorded intent) already tidied, for the record."""
+    clean = set(earlier.get("restore", []) + earlier.get("remove", [])) - set(git.dirty_files())
+    return TidyPlan(tuple(sorted(set(plan.restore) | clean & set(earlier.get("restore", [])))),
+                    tuple(sorted(set(plan.remove) | clean & set(earlier.get("remove", [])))),
+                    plan.kept, plan.commits)
+
+
 def apply_tidy(git: Git, plan: TidyPlan) -> None:
     """Put the planned files back to HEAD and remove the planned untracked ones (nothing else)."""
     git.restore_from_head(list(plan.restore))
@@ -259,13 +268,15 @@ class PublishStep:
     def _release(self, ctx: StepContext, merge: str) -> ReleasePublished:
         cfg = ctx.services.config.github
         tag = tag_name(ctx.version)
-        notes = release_notes(ctx)
-        path = Path(ctx.repo) / logs_dir(ctx.version) / NOTES_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(notes, encoding="utf-8")
         api = repo_api(ctx)
 
         def act() -> list[Event]:
+            # Rendered and written only while the effect is undone: the notes read the diff
+            # from the work tree, which the tidy-up after this effect may have removed.
+            notes = release_notes(ctx)
+            path = Path(ctx.repo) / logs_dir(ctx.version) / NOTES_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(notes, encoding="utf-8")
             # Find-or-create by tag (422 already_exists = update): acting again after a kill
             # is the reconciliation.
             release, action = api.ensure_release(tag, merge, tag, notes, cfg.draft_release)
@@ -278,12 +289,19 @@ class PublishStep:
     def _tidy(self, ctx: StepContext) -> WorkTreeTidied:
         git, tag = ctx.services.git(), tag_name(ctx.version)
         written, commits = release_paths(ctx), released_commits(ctx)
+        key = f"publish:tidy:{tag}"
+        earlier = recorded_intent(ctx, key)  # what a killed attempt meant to tidy, if there was one
+        plan = plan_tidy(git, written, commits)
 
         def act() -> list[Event]:
-            # Planned at the moment of acting: after a kill half-way, the files already put
-            # back are clean and simply drop out of the new plan.
-            plan = plan_tidy(git, written, commits)
             apply_tidy(git, plan)
-            return [plan.event()]
+            return [with_earlier(plan, earlier, git).event()]
 
-        return ctx.effect(f"publish:tidy:{tag}", act, intent={"commits": commits})[0]
+        def reconcile() -> list[Event] | None:
+            # Killed after tidying, before recording it: the world already shows the effect.
+            if plan.restore or plan.remove:
+                return None
+            return [with_earlier(plan, earlier, git).event()]
+
+        return ctx.effect(key, act, reconcile, intent={
+            "commits": commits, "restore": list(plan.restore), "remove": list(plan.remove)})[0]

@@ -217,7 +217,8 @@ def _last(ctx: StepContext, cls: type, **match: Any) -> Any:
     return found[-1] if found else None
 
 
-def _intent(ctx: StepContext, key: str) -> dict:
+def recorded_intent(ctx: StepContext, key: str) -> dict:
+    """The intent the last `StepStarted` of effect `key` recorded ({} when none)."""
     scoped = ctx.scoped(key)
     started = [e for e in ctx.events_of(StepStarted) if e.key == scoped]
     return started[-1].intent if started else {}
@@ -245,7 +246,7 @@ def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]
 
     def reconcile() -> list[Event] | None:
         # Killed mid-push: the remote at the commit we meant to push means the push happened.
-        meant = _intent(ctx, key).get("commit")
+        meant = recorded_intent(ctx, key).get("commit")
         now = git.remote_branch(remote, branch)
         if meant and now == meant:
             return [event.model_copy(update={"commit": meant})]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,10 +39,10 @@ def release(*args: str) -> str:
     return result.output
 
 
-def drive(root: Path, before_publish: Callable[[Path], None] | None = None) -> tuple[Path, str]:
-    """A whole sandbox release; `before_publish(repo)` runs just before the release PR merges.
+def up_to_publish(root: Path, before_publish: Callable[[Path], None] | None = None) -> Path:
+    """A sandbox release up to its merged release PR; `before_publish(repo)` runs before that merge.
 
-    Returns the product checkout and the output of the `advance` that published.
+    Returns the product checkout.
     """
     from workflows.sandbox.build import build_sandbox
 
@@ -52,6 +53,12 @@ def drive(root: Path, before_publish: Callable[[Path], None] | None = None) -> t
         if number == 2 and before_publish is not None:
             before_publish(repo)
         merge_pull(root / "github", number, root / "remote.git", REPO)
+    return repo
+
+
+def drive(root: Path, before_publish: Callable[[Path], None] | None = None) -> tuple[Path, str]:
+    """A whole sandbox release: the product checkout and the output of the publishing `advance`."""
+    repo = up_to_publish(root, before_publish)
     return repo, release("--repo", str(repo), "advance", "--skip-missing")
 
 
@@ -73,10 +80,11 @@ def count_events(repo: Path) -> int:
 
 
 def tidied_event(repo: Path) -> dict:
-    """The payload of the release's WorkTreeTidied event."""
+    """The payload of the release's one WorkTreeTidied event."""
     ledger = Ledger.open(repo / "release_logs" / "ledger.sqlite")
     try:
-        return next(e.payload for e in ledger.events(VERSION) if e.type == "WorkTreeTidied")
+        [payload] = [e.payload for e in ledger.events(VERSION) if e.type == "WorkTreeTidied"]
+        return payload
     finally:
         ledger.close()
 
@@ -194,13 +202,7 @@ def test_advance_after_the_release_changes_nothing(demo: Path) -> None:
 
 def test_dry_run_prints_the_tidy_up_and_touches_nothing(tmp_path: Path) -> None:
     """`advance --dry-run` before publishing lists what the tidy-up would put back and keep."""
-    from workflows.sandbox.build import build_sandbox
-
-    repo = build_sandbox(tmp_path)
-    release("--repo", str(repo), "start", "--increment", "minor")
-    for number in (1, 2):
-        release("--repo", str(repo), "advance", "--skip-missing")
-        merge_pull(tmp_path / "github", number, tmp_path / "remote.git", REPO)
+    repo = up_to_publish(tmp_path)
     before = tree_digest(repo)
     output = release("--repo", str(repo), "advance", "--dry-run")
     assert ("  put README.md, VERSION, workflows/model_spec.py back to HEAD (a pushed commit "
@@ -208,3 +210,18 @@ def test_dry_run_prints_the_tidy_up_and_touches_nothing(tmp_path: Path) -> None:
     assert "  remove model_specs_output.json, " in output
     assert "  keep release_notes.md (written after the last push" in output
     assert tree_digest(repo) == before
+
+
+def test_killed_right_after_tidying_resumes_and_records_it_once(tmp_path: Path) -> None:
+    """SIGKILL after the tidy-up, before its record: `advance` records every path, pull works."""
+    repo = up_to_publish(tmp_path)
+    point = f"publish:publish:tidy:v{VERSION}:after-effect"
+    killed = subprocess.run([sys.executable, "-m", "commands", "--repo", str(repo), "advance"],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                            text=True, env={**os.environ, "RELEASE_FAILPOINT": point})
+    assert killed.returncode == -9, killed.stderr
+    release("--repo", str(repo), "advance")
+    event = tidied_event(repo)
+    assert event["restored"] == ["README.md", "VERSION", "workflows/model_spec.py"]
+    assert len(event["removed"]) == 11
+    assert git(repo, "pull", "origin", "dev", check=False).returncode == 0
