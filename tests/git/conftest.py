@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from adapters.git import Git
+from git_support import GIT_ENV, make_checkout, make_remote, sh  # noqa: F401
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
-
-
-def sh(cwd: Path, *args: str) -> str:
-    """Run git in `cwd` for test setup and return its output."""
-    import os
-
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout.strip()
 
 
 @pytest.fixture(name="sh")
@@ -30,27 +20,13 @@ def sh_fixture():
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
     """A bare remote with `main` and `dev` holding VERSION 0.3.0 and a README."""
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    sh(seed, "init", "-q", "-b", "main")
-    (seed / "VERSION").write_text("0.3.0\n")
-    (seed / "README.md").write_text("# product\n")
-    sh(seed, "add", "VERSION", "README.md")
-    sh(seed, "commit", "-q", "-m", "seed")
-    sh(seed, "branch", "dev")
-    bare = tmp_path / "remote.git"
-    sh(tmp_path, "clone", "-q", "--bare", str(seed), str(bare))
-    return bare
+    return make_remote(tmp_path)
 
 
 @pytest.fixture
 def checkout(tmp_path: Path, remote: Path) -> Path:
     """A clone of the remote, on `dev`, with a committer identity."""
-    work = tmp_path / "product"
-    sh(tmp_path, "clone", "-q", "-b", "dev", str(remote), str(work))
-    sh(work, "config", "user.name", "Test")
-    sh(work, "config", "user.email", "test@example.invalid")
-    return work
+    return make_checkout(tmp_path, remote)
 
 
 @pytest.fixture

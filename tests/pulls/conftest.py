@@ -17,6 +17,7 @@ from adapters.github import GitHubClient
 from adapters.github_repo import GitHubRepo
 from pulls_support import (DEV_SUMMARY, DIFF, LAST_GOOD, REPO, TOKEN, VERSION, WAIVED, FakeGitHub,
                            Release, serve, sh)
+from git_support import make_checkout, make_remote
 
 
 @pytest.fixture(autouse=True)
@@ -68,27 +69,13 @@ def sh_fixture():
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
     """A bare remote with `main` and `dev` holding VERSION 0.3.0 and a README."""
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    sh(seed, "init", "-q", "-b", "main")
-    (seed / "VERSION").write_text("0.3.0\n")
-    (seed / "README.md").write_text("# product\n")
-    sh(seed, "add", "VERSION", "README.md")
-    sh(seed, "commit", "-q", "-m", "seed")
-    sh(seed, "branch", "dev")
-    bare = tmp_path / "remote.git"
-    sh(tmp_path, "clone", "-q", "--bare", str(seed), str(bare))
-    return bare
+    return make_remote(tmp_path)
 
 
 @pytest.fixture
 def checkout(tmp_path: Path, remote: Path) -> Path:
-    """A clone of the remote, on `dev`."""
-    work = tmp_path / "product"
-    sh(tmp_path, "clone", "-q", "-b", "dev", str(remote), str(work))
-    sh(work, "config", "user.name", "Test")
-    sh(work, "config", "user.email", "test@example.invalid")
-    return work
+    """A clone of the remote, on `dev`, with a committer identity."""
+    return make_checkout(tmp_path, remote)
 
 
 @pytest.fixture

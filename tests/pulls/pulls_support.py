@@ -21,8 +21,7 @@ from adapters.sandbox import github_repo as store
 
 REPO = "tenstorrent/tt-inference-server"
 TOKEN = "ghp_test_token_never_shown"
-GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+from git_support import GIT_ENV, sh  # noqa: E402,F401  (shared with tests/git)
 
 Fault = Callable[[httpx.Request], "httpx.Response | None"]
 
@@ -93,11 +92,6 @@ def recorded(status: int, name: str) -> Fault:
 
     return fault
 
-
-def sh(cwd: Path, *args: str) -> str:
-    """Run git in `cwd` for test setup and return its output."""
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout.strip()
 
 
 # -- a release standing at dev-promoted, on the real engine and ledger ---------------------------
