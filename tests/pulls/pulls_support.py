@@ -8,8 +8,6 @@ one request differently (a recorded 403, a stale empty list) before the store se
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
