@@ -599,7 +599,10 @@ def normal_events(jsonl: str) -> list:
     return facts
 
 
-_VOLATILE_KEYS = {"at", "created_at", "updated_at", "published_at", "merged_at", "closed_at"}
+_VOLATILE_KEYS = {"at", "created_at", "updated_at", "published_at", "merged_at", "closed_at",
+                  # What one process moved, not what the world holds: a copy reconciled after a
+                  # kill moved nothing itself (the registry log proves the tag was written once).
+                  "bytes_mounted", "bytes_uploaded"}
 #: Commits whose tree holds events.jsonl (which holds times) have ids that differ from run to
 #: run; their trees are compared file by file instead (`remote_refs`).
 _COMMIT_KEYS = {"commit", "base", "merge_commit_sha", "head_sha", "target_commitish"}
