@@ -172,6 +172,18 @@ class StepContext:
                 return [parse_event(e) for e in history[i - n:i]]
         return None
 
+    def recorded_intent(self, key: str) -> dict[str, Any]:
+        """The intent recorded by the latest StepStarted of effect `key` ({} when none).
+
+        After a kill, this is what the killed attempt saw and meant (e.g. a file's hash before
+        it wrote it), which the world may no longer show.
+        """
+        scoped = self.scoped(key)
+        for event in reversed(self.history()):
+            if event.type == StepStarted.type and event.payload.get("key") == scoped:
+                return dict(event.payload.get("intent") or {})
+        return {}
+
     def effect(self, key: str, act: Callable[[], list[Event]],
                reconcile: Callable[[], list[Event] | None] | None = None,
                intent: dict[str, Any] | None = None) -> list[Event]:

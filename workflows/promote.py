@@ -366,9 +366,18 @@ def _build_missing(ctx: Any, stage: str, builds: list[Target]) -> list[str]:
                 ctx.out.line(f"built {t.image} at {t.current}")
     missing = [t for t in builds if t.current is None]
     if missing:
-        ctx.record(ImagesNeedBuild(stage=stage, images=[t.image for t in missing],
-                                   reasons={t.image: t.reason or "" for t in missing}))
+        need = ImagesNeedBuild(stage=stage, images=[t.image for t in missing],
+                               reasons={t.image: t.reason or "" for t in missing})
+        # An observation, not an effect: a re-run (after a kill, or while waiting on builds)
+        # that sees the same missing images records nothing new.
+        if _last_need_build(ctx, stage) != need:
+            ctx.record(need)
     return [t.image for t in missing]
+
+
+def _last_need_build(ctx: Any, stage: str) -> ImagesNeedBuild | None:
+    found = [e for e in ctx.events_of(ImagesNeedBuild) if e.stage == stage]
+    return found[-1] if found else None
 
 
 def run_build_command(command: str, images: list[str], version: str, stage: str, cwd: Path,

@@ -24,7 +24,7 @@ from workflows.promotion_events import ImagesNeedBuild
 from workflows.promotion_history import fold
 from workflows.pull_request import (DIFF_FILE, RELEASE, BranchPushed, PullRequestMerged,
                                     ci_runs_used, fetch_commit, gate, is_ledger_file, logs_dir,
-                                    recorded_intent, release_paths, repo_api, tag_name,
+                                    release_paths, repo_api, tag_name,
                                     written_by_release)
 from workflows.render_notes import CiRun, NotesInput, PublishedImage, parse_diff, render_notes
 
@@ -290,7 +290,7 @@ class PublishStep:
         git, tag = ctx.services.git(), tag_name(ctx.version)
         written, commits = release_paths(ctx), released_commits(ctx)
         key = f"publish:tidy:{tag}"
-        earlier = recorded_intent(ctx, key)  # what a killed attempt meant to tidy, if there was one
+        earlier = ctx.recorded_intent(key)  # what a killed attempt meant to tidy, if there was one
         plan = plan_tidy(git, written, commits)
 
         def act() -> list[Event]:

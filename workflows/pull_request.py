@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from adapters.git import Git
 from adapters.github_repo import GitHubRepo
 from engine.errors import Waiting
-from engine.events import Event, StepStarted
+from engine.events import Event
 from engine.step import Outcome, Plan, StepContext
 from workflows.errors import WorkflowError
 from workflows.render_pr_body import render_pr_body
@@ -217,13 +217,6 @@ def _last(ctx: StepContext, cls: type, **match: Any) -> Any:
     return found[-1] if found else None
 
 
-def recorded_intent(ctx: StepContext, key: str) -> dict:
-    """The intent the last `StepStarted` of effect `key` recorded ({} when none)."""
-    scoped = ctx.scoped(key)
-    started = [e for e in ctx.events_of(StepStarted) if e.key == scoped]
-    return started[-1].intent if started else {}
-
-
 def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]) -> BranchPushed:
     """Commit `paths` on top of `base` and push the release branch, leased on the last push."""
     git, remote = ctx.services.git(), ctx.services.config.github.remote
@@ -232,10 +225,19 @@ def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]
     done = ctx.outcome_of(key)
     if done is not None:
         return done[0]
-    ctx.ledger.export_jsonl(ctx.version, Path(ctx.repo) / logs_dir(ctx.version) / "events.jsonl")
-    stage = "pre-release" if kind == PRE_RELEASE else "release candidate"
-    message = f"Release {tag_name(ctx.version)}: {stage} files\n"
-    commit = git.commit_paths(base, paths, message)
+    jsonl = logs_dir(ctx.version) + "events.jsonl"
+    meant = ctx.recorded_intent(key).get("commit")
+    if meant and git.remote_branch(remote, branch) == meant:
+        # Killed after the push: the remote holds the commit the killed attempt built. Put its
+        # events.jsonl back instead of exporting the (longer) ledger again, so the checkout
+        # matches what was pushed and nothing new is committed.
+        (Path(ctx.repo) / jsonl).write_text(git.show_file(meant, jsonl) or "", encoding="utf-8")
+        commit = meant
+    else:
+        ctx.ledger.export_jsonl(ctx.version, Path(ctx.repo) / jsonl)
+        stage = "pre-release" if kind == PRE_RELEASE else "release candidate"
+        message = f"Release {tag_name(ctx.version)}: {stage} files\n"
+        commit = git.commit_paths(base, paths, message)
     previous = _last(ctx, BranchPushed, branch=branch)
     expected = previous.commit if previous else None  # DESIGN §5: lease on what we recorded
     event = BranchPushed(kind=kind, branch=branch, base=base, commit=commit, files=paths)
@@ -246,7 +248,7 @@ def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]
 
     def reconcile() -> list[Event] | None:
         # Killed mid-push: the remote at the commit we meant to push means the push happened.
-        meant = recorded_intent(ctx, key).get("commit")
+        meant = ctx.recorded_intent(key).get("commit")
         now = git.remote_branch(remote, branch)
         if meant and now == meant:
             return [event.model_copy(update={"commit": meant})]

@@ -197,21 +197,25 @@ def _write_effect(ctx: StepContext, rel: str, text: str, scope: str = "spec") ->
     """
     path = ctx.repo / rel
     after = sha256_text(text)
+    key = f"{scope}:write:{rel}@{after}"
+    before = sha256_text(read_text(ctx.repo, rel))
 
     def found() -> list[Event] | None:
-        current = read_text(ctx.repo, rel)
-        if current == text:
-            return [SpecFileWritten(path=rel, sha256_before=after, sha256_after=after)]
+        # A killed attempt may have written the file already: its intent says what was there
+        # before it wrote, which the disk no longer shows.
+        if read_text(ctx.repo, rel) == text:
+            meant = ctx.recorded_intent(key)
+            return [SpecFileWritten(path=rel, sha256_before=meant.get("sha256_before", before),
+                                    sha256_after=after)]
         return None
 
     def act() -> list[Event]:
-        before = sha256_text(read_text(ctx.repo, rel))
-        if before != after:
+        if sha256_text(read_text(ctx.repo, rel)) != after:
             write_atomic(path, text)
         return [SpecFileWritten(path=rel, sha256_before=before, sha256_after=after)]
 
-    events = ctx.effect(f"{scope}:write:{rel}@{after}", act, reconcile=found,
-                        intent={"path": rel, "sha256_after": after})
+    events = ctx.effect(key, act, reconcile=found,
+                        intent={"path": rel, "sha256_before": before, "sha256_after": after})
     return events[0]  # type: ignore[return-value]
 
 
