@@ -6,13 +6,20 @@ keys and wrong types are an error that names the file and the key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from workflows.errors import ConfigError
+
+
+# host[:port], a name or an IPv4/IPv6 literal: what a registry URL must carry.
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
 
 
 class _Section(BaseModel):
@@ -57,8 +64,15 @@ class RegistryConfig(_Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
-        if not (v.startswith(("https://", "http://", "oci-layout:"))):
+        if v.startswith("oci-layout:"):
+            if not v.removeprefix("oci-layout:").strip():
+                raise ValueError("must name a folder after oci-layout:")
+            return v
+        if not v.startswith(("https://", "http://")):
             raise ValueError("must start with https://, http:// or oci-layout:")
+        host = urlsplit(v).netloc
+        if not _HOST.match(host):
+            raise ValueError(f"names no valid host ({host!r})")
         return v
 
 
@@ -96,7 +110,8 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
         if first["type"] == "extra_forbidden":
             raise ConfigError(f"{source}: unknown key {key!r}",
                               hint="see the README section Configuration for every key") from None
-        raise ConfigError(f"{source}: key {key!r} {first['msg'].lower()} "
+        message = first["msg"].removeprefix("Value error, ").lower()
+        raise ConfigError(f"{source}: key {key!r} {message} "
                           f"(got {first.get('input')!r})") from None
 
 

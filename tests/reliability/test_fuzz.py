@@ -265,16 +265,12 @@ def test_registry_settings_open_or_fail_naming_the_url(tmp_path_factory, figures
     assert files_in(repo) == []
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/config.py accepts `oci-layout:` with no folder; "
-                   "Services.registry_for then uses the product checkout itself as the layout")
 def test_empty_oci_layout_setting_is_refused() -> None:
     """`url = "oci-layout:"` names no folder: refused as a ConfigError naming the setting."""
     with pytest.raises(EngineError, match="oci-layout"):
         parse_config({"registries": {"ghcr.io": {"url": "oci-layout:"}}}, "release.toml")
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/config.py accepts a URL with a space in the "
-                   "host; the registry client then retries a ConnectError as if the server were down")
 def test_registry_url_that_is_no_url_is_refused() -> None:
     """`url = "https://a b"` is not a URL: refused as a ConfigError naming it."""
     with pytest.raises(EngineError, match="a b"):
