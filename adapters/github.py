@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from adapters.errors import HttpError, RateLimited
-from adapters.http import RetryPolicy, check_response, connection_error, error_for, redact, retrying
+from adapters.http import RetryPolicy, connection_error, error_for, redact, retrying
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
