@@ -203,3 +203,14 @@ def test_concurrent_appenders_never_interleave_a_batch(ledger_file):
         assert first.payload == second.payload
     assert len(events) // 2 + conflicts == 300
     assert ledger.verify() is None
+
+
+def test_events_and_lock_holder_carry_the_clock_time(fresh_ledger):
+    """Events and the lock's holder are stamped with the UTC clock as ISO-8601 with a Z."""
+    from freezegun import freeze_time
+
+    with freeze_time("2026-11-20T04:00:00Z"):
+        [event] = fresh_ledger.append("0.4.0", [NewEvent("A", {})])
+        with fresh_ledger.lock("0.4.0"):
+            since = fresh_ledger.holder("0.4.0").since
+    assert event.at == since == "2026-11-20T04:00:00.000000Z"
