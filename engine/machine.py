@@ -58,7 +58,9 @@ def next_state(state: str, trigger: str) -> str:
     """Where `trigger` leads from `state`; TransitionRefused when the machine has no such edge."""
     found = machine().get_transitions(trigger=trigger, source=state)
     if not found:
-        raise TransitionRefused(f"{trigger!r} is not allowed from state {state!r}")
+        allowed = [s for t in TRANSITIONS if t["trigger"] == trigger for s in t["source"]]
+        raise TransitionRefused(f"{trigger!r} is not allowed from state {state!r} (only from "
+                                f"{', '.join(allowed) or 'no state'})")
     return found[0].dest
 
 
