@@ -158,6 +158,17 @@ def retrying(fn: Callable[[], T], policy: RetryPolicy | None = None) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def logging_hooks(write: Callable[[str], None]) -> dict[str, list[Callable]]:
+    """httpx event hooks that say each answer (`-v`): method, redacted URL, status. Headers and
+    bodies are never logged, so no credential can reach the log."""
+
+    def on_response(response: httpx.Response) -> None:
+        request = response.request
+        write(f"http: {request.method} {redact(request.url)} -> {response.status_code}")
+
+    return {"response": [on_response]}
+
+
 def set_testing(on: bool = True, attempts: int = 6) -> None:
     """Switch retry waits off (tests): failures are retried at once, `attempts` times."""
     import stamina

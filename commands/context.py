@@ -73,7 +73,8 @@ class AppContext:
         """The adapters the steps use, wired from the settings (built lazily)."""
         from workflows.services import Services
 
-        return Services(self.config(), self.repo_path)
+        log = (lambda line: print(scrub(line), file=sys.stderr)) if self.verbose else None
+        return Services(self.config(), self.repo_path, log=log)
 
     def reporter(self):
         """Rich progress on a terminal, plain lines otherwise."""

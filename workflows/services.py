@@ -27,9 +27,11 @@ class Services:
     """The outside world as the steps see it."""
 
     def __init__(self, config: Config, repo: Path, *, cache_dir: Path | None = None,
-                 max_wait: float = 300.0, http_transport: Any = None):
+                 max_wait: float = 300.0, http_transport: Any = None,
+                 log: Any = None):
         self.config, self.repo = config, Path(repo)
         self.max_wait = max_wait
+        self.log = log  # where `-v` says each HTTP answer (a callable taking a line), or None
         self._transport = http_transport
         self._registries: dict[str, Any] = {}
         self._cache_dir = cache_dir
@@ -56,7 +58,12 @@ class Services:
 
             transport = github_transport(self.sandbox_root / "github")
         return httpx.Client(transport=transport, timeout=httpx.Timeout(60.0, connect=15.0),
-                            follow_redirects=False)
+                            follow_redirects=False, event_hooks=self._hooks())
+
+    def _hooks(self) -> dict:
+        from adapters.http import logging_hooks
+
+        return logging_hooks(self.log) if self.log is not None else {}
 
     def _github(self, api_url: str, token_env: str):
         from adapters.github import GitHubClient, token_from_env
@@ -99,5 +106,12 @@ class Services:
                 url = f"oci-layout:{layout}"
             # push=True: a promotion writes to this host, so Bearer token servers must grant
             # pull,push (a pull-only token would make every destination write a 401/403).
-            self._registries[host] = open_registry(url, host, push=True, max_wait=self.max_wait)
+            client = None
+            if self.log is not None and not url.startswith("oci-layout:"):
+                import httpx
+
+                client = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0),
+                                      follow_redirects=True, event_hooks=self._hooks())
+            self._registries[host] = open_registry(url, host, client, push=True,
+                                                   max_wait=self.max_wait)
         return self._registries[host]

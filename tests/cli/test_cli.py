@@ -197,3 +197,17 @@ def test_every_command_is_documented_in_the_readme(name):
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     commands = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
     assert f"\n  {name} " in commands
+
+
+def test_verbose_shows_each_http_answer_without_credentials(tmp_path, monkeypatch):
+    """-v says each HTTP answer (method, URL, status) and never the token."""
+    from workflows.sandbox.build import build_sandbox
+
+    monkeypatch.setenv("GH_PAT", "ghp_" + "S3cr3t" * 6)
+    repo = build_sandbox(tmp_path / "sandbox")
+    assert run(repo, "start", "--increment", "minor").exit_code == 0
+    result = run(repo, "-v", "advance", "--to", "collected")
+    assert result.exit_code == 0, result.stderr
+    assert ("http: GET https://api.github.com/repos/tenstorrent/tt-shield/actions/workflows/"
+            "on-nightly.yml/runs?per_page=100 -> 200") in result.stderr
+    assert "S3cr3t" not in result.stderr + result.stdout
