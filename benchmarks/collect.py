@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.github import GitHubClient  # noqa: E402
 from adapters.sandbox import github_ci  # noqa: E402
-from workflows.collect import Collector, Target  # noqa: E402
+from workflows.ci_collector import Collector  # noqa: E402
+from workflows.last_good import Target  # noqa: E402
 from workflows.sandbox.ci_dataset import OWNER, REPO, WORKFLOW, CiModel, Scenario, write_dataset  # noqa: E402
 
 SLUG = f"{OWNER}/{REPO}"

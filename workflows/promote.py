@@ -95,7 +95,7 @@ def dev_records(live_dev: StagePromotion) -> list[DevRecord]:
 
 def dev_inputs(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
     """The catalogue (already at the new version) and this release's last-good entries."""
-    from workflows.collect import load_last_good
+    from workflows.last_good import load_last_good
     from workflows.model_spec import load_catalogue
 
     config = getattr(ctx.services, "config", None)

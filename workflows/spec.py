@@ -26,6 +26,7 @@ from engine.events import Event
 from engine.step import Outcome, Plan, StepContext
 from workflows.catalogue_edit import CatalogueUpdate, TemplateUpdate, plan_catalogue, update_catalogue
 from workflows.errors import CatalogueError
+from workflows.last_good import load_last_good
 from workflows.model_spec import (
     CATALOGUE_PATH,
     DEFAULT_RELEASE_REPO,
@@ -173,8 +174,6 @@ def write_atomic(path: Path, text: str) -> None:
 
 def default_last_good(repo: Path, version: str) -> dict[str, Any]:
     """Last-good data of this release, as the collect step wrote it (DOMAIN §2)."""
-    from workflows.collect import load_last_good  # a later layer file, imported on use
-
     return load_last_good(repo, version)
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from engine.runner import advance
 from ledger import Ledger
-from workflows.collect import CiResultsWritten, ModelsCiCollected, load_last_good
+from workflows.collect import CiResultsWritten, ModelsCiCollected
+from workflows.last_good import load_last_good
 from workflows.config import Config
 from workflows.services import Services
 from workflows.start import start

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows.collect import LAST_GOOD_KEYS, Collector, span, summary_lines, targets_from_specs
+from workflows.ci_collector import Collector, summary_lines
+from workflows.last_good import LAST_GOOD_KEYS, span, targets_from_specs
 from workflows.errors import CollectError
 from workflows.model_spec import load_catalogue
 
