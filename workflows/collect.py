@@ -15,6 +15,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, ClassVar
 
+from adapters.files import write_atomic
 from engine.events import Event
 from engine.step import Outcome, Plan, StepContext
 from workflows.ci_collector import Collection, Collector, summary_lines
@@ -88,7 +89,7 @@ class CollectStep:
 
         def act() -> list[Event]:
             for path, text in files.values():
-                _write_atomic(ctx.repo / path, text)
+                write_atomic(ctx.repo / path, text)
             return events
 
         def reconcile() -> list[Event] | None:
@@ -155,9 +156,3 @@ class CollectStep:
                 models_without_data=len(collection.last_good) - with_data),
         ]
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -15,13 +15,12 @@ and regenerates the derived files from the edited catalogue, leaving the edit it
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from adapters.files import write_atomic
 from engine.events import Event
 from engine.step import Outcome, Plan, StepContext
 from workflows.catalogue_edit import CatalogueUpdate, TemplateUpdate, plan_catalogue, update_catalogue
@@ -153,23 +152,6 @@ def read_text(repo: Path, rel: str) -> str | None:
     """A target file's text, or None when it does not exist."""
     path = repo / rel
     return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that a reader (or a kill) sees the old bytes or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def default_last_good(repo: Path, version: str) -> dict[str, Any]:
