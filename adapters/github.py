@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from adapters.errors import HttpError, RateLimited
+from adapters.files import write_atomic
 from adapters.http import RetryPolicy, connection_error, error_for, redact, retrying
 
 API_VERSION = "2022-11-28"
@@ -275,10 +276,8 @@ def _read_entry(path: Path | None) -> dict | None:
 
 
 def _write_entry(path: Path, entry: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(jsonlib.dumps(entry), encoding="utf-8")
-    os.replace(tmp, path)
+    # No fsync: a cache entry lost to a power cut is only a cache miss.
+    write_atomic(path, jsonlib.dumps(entry), fsync=False)
 
 
 def _subject(url: httpx.URL) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from adapters.errors import AdapterError, DigestMismatch, NotFound
+from adapters.files import write_atomic
 from adapters.image_ref import is_digest, is_repository
 from adapters.manifest import OCI_INDEX, Descriptor, Manifest, media_type_of, sha256_digest
 from adapters.registry import CHUNK, BlobOpener
@@ -224,12 +225,7 @@ class OciLayout:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so readers see the old or the new content, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Write a layout file (index, manifest, marker) so readers see the old or the new content."""
+    # No fsync, as before: blobs are written without one too, so syncing the small files alone
+    # would cost time and buy no durability.
+    write_atomic(path, data, fsync=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from urllib.parse import unquote
 import httpx
 
 from adapters.errors import GitError
+from adapters.files import write_atomic
 from adapters.git import Git
 
 STORE = "repo_store.json"
@@ -250,9 +250,8 @@ def _store(root: Path) -> Iterator[dict]:
         yield store
         after = json.dumps(store, sort_keys=True, indent=1)
         if json.dumps(store, sort_keys=True) != before:
-            tmp = path.with_name(f"{STORE}.{os.getpid()}.tmp")
-            tmp.write_text(after + "\n", encoding="utf-8")
-            os.replace(tmp, path)
+            # No fsync, as before: the sandbox is a stand-in for GitHub in tests and demos.
+            write_atomic(path, after + "\n", fsync=False)
 
 
 def _body(request: httpx.Request) -> dict[str, Any]:
