@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.files import write_atomic
 from adapters.copy import CopyPlan, copy_image, plan_copy, resolve
 from adapters.image_ref import ImageRef
 from engine.events import parse_event
@@ -414,8 +415,8 @@ def write_summaries(ctx: Any, stage: str, missing: list[str]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / SUMMARY_FILES[stage]
     md, js = base.with_suffix(".md"), base.with_suffix(".json")
-    md.write_text(render_markdown(rows, ctx.version, stage), encoding="utf-8")
-    js.write_text(render_json(rows), encoding="utf-8")
+    write_atomic(md, render_markdown(rows, ctx.version, stage))
+    write_atomic(js, render_json(rows))
     return [md, js]
 
 

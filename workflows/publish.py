@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from adapters.files import write_atomic
 from adapters.git import Git
 from engine.events import Event, parse_event
 from engine.step import Outcome, Plan, StepContext
@@ -276,7 +277,7 @@ class PublishStep:
             notes = release_notes(ctx)
             path = Path(ctx.repo) / logs_dir(ctx.version) / NOTES_FILE
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(notes, encoding="utf-8")
+            write_atomic(path, notes)
             # Find-or-create by tag (422 already_exists = update): acting again after a kill
             # is the reconciliation.
             release, action = api.ensure_release(tag, merge, tag, notes, cfg.draft_release)

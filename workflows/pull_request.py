@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from adapters.files import write_atomic
 from adapters.git import Git
 from adapters.github_repo import GitHubRepo
 from engine.errors import Waiting
@@ -231,7 +232,7 @@ def push_release_branch(ctx: StepContext, kind: str, base: str, paths: list[str]
         # Killed after the push: the remote holds the commit the killed attempt built. Put its
         # events.jsonl back instead of exporting the (longer) ledger again, so the checkout
         # matches what was pushed and nothing new is committed.
-        (Path(ctx.repo) / jsonl).write_text(git.show_file(meant, jsonl) or "", encoding="utf-8")
+        write_atomic(Path(ctx.repo) / jsonl, git.show_file(meant, jsonl) or "")
         commit = meant
     else:
         ctx.ledger.export_jsonl(ctx.version, Path(ctx.repo) / jsonl)
@@ -284,7 +285,7 @@ def write_body_file(ctx: StepContext, kind: str) -> None:
     body = pr_body(ctx, kind)
     if not path.is_file() or path.read_text(encoding="utf-8") != body:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body, encoding="utf-8")
+        write_atomic(path, body)
 
 
 # -- the merge gate -----------------------------------------------------------------------------
