@@ -122,7 +122,13 @@ def connection_error(exc: httpx.TransportError, request: httpx.Request | None = 
         method, url = req.method, redact(req.url)
     except RuntimeError:
         method, url = "?", "?"
-    return ServerError(method, url, None, "", f"{method} {url} failed: {type(exc).__name__}")
+    detail = str(exc).strip()
+    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    error = ServerError(method, url, None, "",
+                        f"{method} {url} failed: no answer from {urlsplit(url).netloc} "
+                        f"({redact_text(reason)[:160]})")
+    error.hint = "check the network, and the URLs in release.toml ([ci] / [github] api_url, [registries])"
+    return error
 
 
 class RetryPolicy:
@@ -145,10 +151,27 @@ class RetryPolicy:
         return True
 
 
+def _say_retry(details) -> None:
+    """stamina's retry hook: one plain line per scheduled retry, so a slow step says why."""
+    import sys
+
+    print(f"retrying in {details.wait_for:.1f} s (attempt {details.retry_num + 1}): "
+          f"{details.caused_by}", file=sys.stderr, flush=True)
+
+
+def _install_retry_hook() -> None:
+    import stamina.instrumentation
+
+    # The default hook logs a bare "stamina.retry_scheduled" through `logging`; ours says what
+    # failed (already redacted) and how long the wait is.
+    stamina.instrumentation.set_on_retry_hooks([_say_retry])
+
+
 def retrying(fn: Callable[[], T], policy: RetryPolicy | None = None) -> T:
     """Call `fn` until it succeeds, retrying temporary HttpErrors with backoff (Retry-After wins)."""
     import stamina
 
+    _install_retry_hook()
     policy = policy or RetryPolicy()
     for attempt in stamina.retry_context(on=policy.backoff, attempts=policy.attempts,
                                          timeout=None, wait_initial=policy.wait_initial,

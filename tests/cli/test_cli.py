@@ -211,3 +211,20 @@ def test_verbose_shows_each_http_answer_without_credentials(tmp_path, monkeypatc
     assert ("http: GET https://api.github.com/repos/tenstorrent/tt-shield/actions/workflows/"
             "on-nightly.yml/runs?per_page=100 -> 200") in result.stderr
     assert "S3cr3t" not in result.stderr + result.stdout
+
+
+def test_unreachable_github_says_each_retry_and_ends_in_one_sentence(product, monkeypatch):
+    """With nothing listening, each retry is announced and the error names the host and a hint."""
+    import socket
+
+    with socket.socket() as s:  # a free loopback port with no server behind it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (product / "release.toml").write_text(f'[ci]\napi_url = "http://127.0.0.1:{port}"\n')
+    run(product, "start", "--version", "0.4.0")
+    result = run(product, "advance", "--to", "collected")
+    assert result.exit_code == 1
+    assert "retrying in " in result.stderr and "(attempt 2)" in result.stderr
+    assert f"failed: no answer from 127.0.0.1:{port} (ConnectError" in result.stderr
+    assert "hint: check the network" in result.stderr
+    assert "Traceback" not in result.stderr
