@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from git_support import make_checkout, make_remote, sh
 from ledger import Ledger
 
 
@@ -35,3 +38,21 @@ def fresh_ledger():
 def ledger_file(tmp_path):
     """A path for an on-disk ledger (WAL mode)."""
     return tmp_path / "release_logs" / "ledger.sqlite"
+
+
+@pytest.fixture(name="sh")
+def sh_fixture():
+    """The `sh(cwd, *args)` git helper, for tests that play another person pushing."""
+    return sh
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A bare remote with `main` and `dev` holding VERSION 0.3.0 and a README."""
+    return make_remote(tmp_path)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, remote: Path) -> Path:
+    """A clone of the remote, on `dev`, with a committer identity."""
+    return make_checkout(tmp_path, remote)

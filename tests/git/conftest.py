@@ -1,4 +1,4 @@
-"""Fixtures for the git adapter: a real bare remote and a clone of it, built with the git binary."""
+"""Fixtures for the git adapter (the remote and its clone come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,6 @@ from pathlib import Path
 import pytest
 
 from adapters.git import Git
-from git_support import GIT_ENV, make_checkout, make_remote, sh  # noqa: F401
-
-
-
-@pytest.fixture(name="sh")
-def sh_fixture():
-    """The `sh(cwd, *args)` helper, for tests that play another person pushing."""
-    return sh
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    """A bare remote with `main` and `dev` holding VERSION 0.3.0 and a README."""
-    return make_remote(tmp_path)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path, remote: Path) -> Path:
-    """A clone of the remote, on `dev`, with a committer identity."""
-    return make_checkout(tmp_path, remote)
 
 
 @pytest.fixture

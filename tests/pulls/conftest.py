@@ -16,8 +16,8 @@ from adapters import http as http_mod
 from adapters.github import GitHubClient
 from adapters.github_repo import GitHubRepo
 from pulls_support import (DEV_SUMMARY, DIFF, LAST_GOOD, REPO, TOKEN, VERSION, WAIVED, FakeGitHub,
-                           Release, serve, sh)
-from git_support import make_checkout, make_remote
+                           Release, serve)
+
 
 
 @pytest.fixture(autouse=True)
@@ -59,23 +59,6 @@ def repo_api(client: GitHubClient) -> GitHubRepo:
     """Pull requests and releases of the product repository."""
     return GitHubRepo(client, REPO)
 
-
-@pytest.fixture(name="sh")
-def sh_fixture():
-    """The `sh(cwd, *args)` helper."""
-    return sh
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    """A bare remote with `main` and `dev` holding VERSION 0.3.0 and a README."""
-    return make_remote(tmp_path)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path, remote: Path) -> Path:
-    """A clone of the remote, on `dev`, with a committer identity."""
-    return make_checkout(tmp_path, remote)
 
 
 @pytest.fixture
