@@ -35,7 +35,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="reliability-") as tmp:
         rounds = [("all suites", args.seed, ["tests/reliability"])]
         rounds += [(f"faults, seed {args.seed + i}", args.seed + i,
-                    ["tests/reliability/test_faults.py"]) for i in range(1, args.fault_rounds)]
+                    ["tests/reliability/test_fault_injection.py"]) for i in range(1, args.fault_rounds)]
         for label, seed, paths in rounds:
             figures = Path(tmp) / f"figures-{seed}.json"
             env = {**os.environ, "RELIABILITY_FULL": "1", "RELIABILITY_SEED": str(seed),
