@@ -44,8 +44,12 @@ class AppContext:
             return Path(self.ledger_path).resolve()
         return self.repo_path / "release_logs" / "ledger.sqlite"
 
-    def ledger(self, readonly: bool = False, create: bool = True):
-        """The ledger, opened once (read-only for dry runs and reports on a missing file)."""
+    def ledger(self, readonly: bool = False, create: bool = False):
+        """The ledger, opened once; a missing file is an error unless `create` (start, demo).
+
+        Only `start` may create the file: any other command on a repo with no release would
+        leave an empty ledger (and a .git/info/exclude line) behind.
+        """
         if self._ledger is None:
             from engine.errors import ReleaseNotFound
             from ledger import Ledger

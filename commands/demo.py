@@ -38,7 +38,7 @@ def demo(app, directory: str | None) -> None:
     repo = build_sandbox(root)
     click.echo(f"sandbox: {root}")
     sandbox = AppContext(repo=str(repo), verbose=app.verbose)
-    ledger = sandbox.ledger()
+    ledger = sandbox.ledger(create=True)
     state = start(ledger, repo, version=None, increment="minor",
                   options={"ci_run_id": None, "max_runs": None, "full_history": False})
     click.echo(f"started release {state.version} (from {state.previous_version})")

@@ -24,7 +24,7 @@ def status(app, as_json: bool, version: str | None) -> None:
     from commands.render import render_status, status_dict
     from engine.releases import pick_release
 
-    state = pick_release(app.ledger(create=False), version)
+    state = pick_release(app.ledger(), version)
     if as_json:
         click.echo(json.dumps(status_dict(state), indent=2))
     else:

@@ -190,6 +190,15 @@ def test_status_without_a_ledger_is_one_sentence(product):
     assert "no ledger at" in result.stderr and "release start" in result.stderr
 
 
+@pytest.mark.parametrize("args", [["advance"], ["abort", "--reason", "x"], ["rollback"]])
+def test_commands_other_than_start_create_no_ledger(product, args):
+    """advance, abort and rollback before any start fail and leave no ledger file behind."""
+    result = run(product, *args)
+    assert result.exit_code == 1
+    assert "no ledger at" in result.stderr
+    assert not (product / "release_logs").exists()
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_is_documented_in_the_readme(name):
     """The README's Commands section names every command the CLI has."""
