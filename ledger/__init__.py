@@ -2,7 +2,8 @@
 
 from ledger.errors import (ChainBroken, ConcurrentAppend, DuplicateKey, LedgerCorrupt,
                            LedgerError, LockHeld)
+from ledger.interface import EventStore
 from ledger.store import Ledger, LockHolder, NewEvent, StoredEvent
 
-__all__ = ["ChainBroken", "ConcurrentAppend", "DuplicateKey", "Ledger", "LedgerCorrupt",
+__all__ = ["ChainBroken", "ConcurrentAppend", "DuplicateKey", "EventStore", "Ledger", "LedgerCorrupt",
            "LedgerError", "LockHeld", "LockHolder", "NewEvent", "StoredEvent"]

@@ -26,10 +26,10 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     set_testing(False)
 
 
-@pytest.fixture
-def fresh_ledger():
-    """An empty in-memory ledger."""
-    ledger = Ledger.open(":memory:")
+@pytest.fixture(params=["memory", "file"])
+def fresh_ledger(request, tmp_path):
+    """An empty ledger, once per way of opening one: the contract every backend must pass."""
+    ledger = Ledger.open(":memory:" if request.param == "memory" else tmp_path / "ledger.sqlite")
     yield ledger
     ledger.close()
 

@@ -214,3 +214,12 @@ def test_events_and_lock_holder_carry_the_clock_time(fresh_ledger):
         with fresh_ledger.lock("0.4.0"):
             since = fresh_ledger.holder("0.4.0").since
     assert event.at == since == "2026-11-20T04:00:00.000000Z"
+
+
+def test_the_sqlite_ledger_offers_the_whole_store_interface(fresh_ledger):
+    """Every method of the EventStore protocol exists on the SQLite ledger."""
+    from ledger import EventStore
+
+    wanted = [name for name in vars(EventStore) if not name.startswith("_")
+              and callable(getattr(EventStore, name))]
+    assert wanted and all(callable(getattr(fresh_ledger, name)) for name in wanted)
