@@ -8,17 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_SECRET_ENV = ("GH_PAT", "GITHUB_TOKEN")
-
-
-def scrub(text: str) -> str:
-    """Replace the value of every token variable we know of by `***` (defence in depth)."""
-    names = set(_SECRET_ENV) | {k for k in os.environ if k.endswith(("_TOKEN", "_PAT", "_PASSWORD"))}
-    for name in names:
-        value = os.environ.get(name)
-        if value and len(value) >= 6:
-            text = text.replace(value, "***")
-    return text
+from engine.secrets import scrub
 
 
 @dataclass

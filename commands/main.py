@@ -71,7 +71,7 @@ class ReleaseGroup(click.Group):
 
 
 def _safe(exc: BaseException) -> str:
-    from commands.context import scrub
+    from engine.secrets import scrub
 
     return scrub(str(exc))
 

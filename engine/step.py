@@ -24,6 +24,7 @@ from engine import failpoints
 from engine.events import (Event, StepFailed, StepStarted, StepSucceeded, StepWaiting,
                            parse_event)
 from engine.report import PlainReporter, Reporter
+from engine.secrets import scrub
 from engine.state import ReleaseState, evolve
 from ledger import Ledger, StoredEvent
 
@@ -76,24 +77,7 @@ def step_statuses(events: list[StoredEvent]) -> dict[str, str]:
 
 def _error_text(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    return _without_secrets(f"{type(exc).__name__}: {text}")[:1000]
-
-
-def _without_secrets(text: str) -> str:
-    """The text with every token-like environment value replaced by `***`.
-
-    StepFailed goes into the immutable ledger (and events.jsonl into git): an error whose text
-    carries a token (a server echoing the Authorization header) must lose it first (DESIGN §4).
-    """
-    import os
-
-    names = {"GH_PAT", "GITHUB_TOKEN"} | {k for k in os.environ
-                                          if k.endswith(("_TOKEN", "_PAT", "_PASSWORD"))}
-    for name in names:
-        value = os.environ.get(name, "").strip()
-        if len(value) >= 6:
-            text = text.replace(value, "***")
-    return text
+    return scrub(f"{type(exc).__name__}: {text}")[:1000]
 
 
 class StepContext:

@@ -1,0 +1,27 @@
+"""Token values from the environment, kept out of everything we print or record."""
+
+from __future__ import annotations
+
+import os
+
+# GH_PAT is DESIGN §6's token variable; the suffixes catch the other tokens a user may configure
+# (`token_env` is free, e.g. CI_TOKEN, REGISTRY_PASSWORD).
+_NAMES = ("GH_PAT", "GITHUB_TOKEN")
+_SUFFIXES = ("_TOKEN", "_PAT", "_PASSWORD")
+# Shorter values ("1", "true") would blank out ordinary words of a message.
+_MIN_LENGTH = 6
+
+
+def scrub(text: str) -> str:
+    """Return `text` with the value of every token-like environment variable replaced by `***`.
+
+    Defence in depth: the ledger is immutable (and events.jsonl goes into git), so an error whose
+    text carries a token (a server echoing the Authorization header) must lose it before it is
+    recorded or printed (DESIGN §4).
+    """
+    names = set(_NAMES) | {k for k in os.environ if k.endswith(_SUFFIXES)}
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if len(value) >= _MIN_LENGTH:
+            text = text.replace(value, "***")
+    return text
