@@ -20,7 +20,7 @@ def verify(app, version: str | None) -> None:
     """
     from engine.errors import VerificationFailed
     from engine.releases import pick_release
-    from workflows.verify import verify_images
+    from workflows.verify_images import check_release
 
     ledger = app.ledger(readonly=True)
     bad = ledger.verify()
@@ -29,7 +29,7 @@ def verify(app, version: str | None) -> None:
                                  hint="that event (or the one before it) was changed outside release")
     click.echo(f"hash chain: ok ({ledger.count()} events)")
     state = pick_release(ledger, version)
-    checked, drifted = verify_images(ledger, state, app.services())
+    checked, drifted = check_release(ledger, state, app.services())
     for line in drifted:
         click.echo(f"drift: {line}", err=True)
     if drifted:
