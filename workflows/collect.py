@@ -82,6 +82,7 @@ class CollectStep:
         targets = self._targets(ctx)
         runs = (plan.data or {}).get("runs") or collector.runs(max_runs=opts["max_runs"],
                                                                ci_run_id=opts["ci_run_id"])
+        runs = self._pinned(ctx, collector, runs)
         listed = collector.artifacts(runs)
         collection = collector.collect(targets, runs, listed, full_history=opts["full_history"])
         files = self._files(ctx, collection)
@@ -98,10 +99,21 @@ class CollectStep:
             return events if same else None
 
         ctx.effect(WRITE_KEY, act, reconcile,
-                   intent={"files": [p for p, _ in files.values()]})
+                   intent={"files": [p for p, _ in files.values()],
+                           "run_ids": [r["id"] for r in collection.runs]})
         for line in summary_lines(collection):
             collector.progress.line(line)
         return Outcome()
+
+    @staticmethod
+    def _pinned(ctx: StepContext, collector: Collector, runs: list[dict]) -> list[dict]:
+        """The runs a killed attempt had selected, if there was one: a nightly run that landed
+        since must not change the span, the files or the last-good entries of this release."""
+        pinned = ctx.recorded_intent(WRITE_KEY).get("run_ids")
+        if not pinned or [r["id"] for r in runs] == pinned:
+            return runs
+        known = {r["id"]: r for r in runs}
+        return [known.get(i) or collector.runs(ci_run_id=i)[0] for i in pinned]
 
     # -- wiring ---------------------------------------------------------------------------------
 

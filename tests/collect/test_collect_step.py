@@ -90,3 +90,26 @@ def test_token_never_reaches_the_ledger_or_files(release, monkeypatch):
     assert all("ghp_neverWriteMe123" not in json.dumps(e.payload) for e in ledger.events("0.4.0"))
     files = list((repo / "release_logs").rglob("*")) + list(Path(services.cache_dir).rglob("*"))
     assert all("ghp_neverWriteMe123" not in p.read_text(errors="ignore") for p in files if p.is_file())
+
+
+def test_resume_after_a_kill_keeps_the_runs_the_killed_attempt_selected(release):
+    """A kill mid-write, then a new nightly run: the resume uses the runs chosen before the kill."""
+    from engine.events import StepStarted
+    from engine.releases import load_state
+    from engine.step import StepContext
+    from workflows.collect import WRITE_KEY
+
+    ledger, repo, services = release
+    # What a killed attempt left: the intent names runs 290..298 only (299 "landed later").
+    collector_runs = services.ci_client().get_json(
+        "/repos/tenstorrent/tt-shield/actions/workflows/on-nightly.yml/runs",
+        {"per_page": 100})["workflow_runs"]
+    older = [r["id"] for r in collector_runs if r["status"] == "completed"
+             and r["run_number"] != 299]
+    ctx = StepContext(ledger, load_state(ledger, "0.4.0"), step="collect")
+    ctx.record(StepStarted(key=WRITE_KEY, step="collect", intent={"run_ids": older}))
+    _advance(release)
+    written = _events(ledger, CiResultsWritten)[-1]
+    assert written["span"] == [290, 298]
+    assert sorted(p.name for p in (repo / "release_logs" / "v0.4.0").iterdir()) == [
+        "models_ci_all_results_290_to_298.json", "models_ci_last_good_290_to_298.json"]
