@@ -80,8 +80,11 @@ class GitHubClient:
     """GitHub REST over a caller-built `httpx.Client` (real network, a local server, or the sandbox)."""
 
     def __init__(self, client: httpx.Client, api_url: str, token: str | None, *,
-                 cache_dir: Path | None = None, max_wait: float = 300, concurrency: int = 8):
+                 cache_dir: Path | None = None, max_wait: float = 300, concurrency: int = 8,
+                 read_only_cache: bool = False):
         self._client = client
+        # A dry run may use the cache but never writes to it (DESIGN §8: it writes nothing).
+        self.read_only_cache = read_only_cache
         self.api_url = api_url.rstrip("/")
         self._origin = _origin(httpx.URL(self.api_url))
         self.__token = token
@@ -233,7 +236,7 @@ class GitHubClient:
             raise HttpError("GET", redact(full), resp.status_code, "",
                             f"GET {redact(full)} did not answer JSON") from None
         link = resp.headers.get("link")
-        if entry_path is not None and resp.headers.get("etag"):
+        if entry_path is not None and resp.headers.get("etag") and not self.read_only_cache:
             _write_entry(entry_path, {"etag": resp.headers["etag"], "link": link, "body": body})
         return body, link
 

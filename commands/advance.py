@@ -50,6 +50,7 @@ def advance(app, to, dry_run, yes, skip_missing, allow_overwrite, max_wait) -> N
     register_all()
     services = app.services()
     services.max_wait = max_wait
+    services.dry_run = dry_run
     options = {"skip_missing": skip_missing, "allow_overwrite": allow_overwrite,
                "max_wait": max_wait, "yes": yes}
     result = run(ledger, state.version, to=to, dry_run=dry_run, options=options,

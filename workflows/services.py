@@ -32,6 +32,7 @@ class Services:
         self.config, self.repo = config, Path(repo)
         self.max_wait = max_wait
         self.log = log  # where `-v` says each HTTP answer (a callable taking a line), or None
+        self.dry_run = False  # set by `advance --dry-run`: clients then write no cache
         self._transport = http_transport
         self._registries: dict[str, Any] = {}
         self._cache_dir = cache_dir
@@ -69,7 +70,8 @@ class Services:
         from adapters.github import GitHubClient, token_from_env
 
         return GitHubClient(self._http(), api_url, token_from_env(token_env),
-                            cache_dir=self.cache_dir / "http", max_wait=self.max_wait)
+                            cache_dir=self.cache_dir / "http", max_wait=self.max_wait,
+                            read_only_cache=self.dry_run)
 
     @cached_property
     def _ci(self):

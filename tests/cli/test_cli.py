@@ -237,3 +237,23 @@ def test_unreachable_github_says_each_retry_and_ends_in_one_sentence(product, mo
     assert f"failed: no answer from 127.0.0.1:{port} (ConnectError" in result.stderr
     assert "hint: check the network" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dry_run_writes_no_file_anywhere(tmp_path, monkeypatch):
+    """advance --dry-run leaves the checkout, the remote, the registries and the caches as they were."""
+    import hashlib
+    from workflows.sandbox.build import build_sandbox
+
+    repo = build_sandbox(tmp_path / "sandbox")
+    assert run(repo, "start", "--increment", "minor").exit_code == 0
+
+    def tree():
+        return {str(p.relative_to(tmp_path)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(tmp_path.rglob("*")) if p.is_file()
+                and not p.name.endswith(("-wal", "-shm"))}  # SQLite's own companions
+
+    before = tree()
+    result = run(repo, "advance", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "dry run: nothing was written" in result.output
+    assert tree() == before
