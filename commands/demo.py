@@ -33,6 +33,7 @@ def demo(app, directory: str | None) -> None:
     from workflows.sandbox.build import build_sandbox
     from workflows.start import start
     from workflows.steps import before_step, register_all
+    from workflows.verify_images import check_release
 
     root = Path(directory or tempfile.mkdtemp(prefix="release-demo-")).resolve()
     repo = build_sandbox(root)
@@ -62,3 +63,8 @@ def demo(app, directory: str | None) -> None:
     click.echo(render_history(ledger.events(state.version)), nl=False)
     click.echo("")
     click.echo(render_status(state), nl=False)
+    checked, drifted = check_release(ledger, state, services)
+    click.echo(f"verify: hash chain {'ok' if ledger.verify() is None else 'BROKEN'}; "
+               f"{checked - len(drifted)} of {checked} promoted tags at their recorded digests")
+    click.echo(f"next: `release --repo {repo} history`, `release --repo {repo} verify`, "
+               f"`git -C {repo} log --all --oneline`")

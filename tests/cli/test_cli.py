@@ -257,3 +257,15 @@ def test_dry_run_writes_no_file_anywhere(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert "dry run: nothing was written" in result.output
     assert tree() == before
+
+
+def test_demo_runs_a_whole_release_and_proves_it(tmp_path):
+    """`release demo` ends released, with the hash chain and every promoted tag verified."""
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.stderr
+    assert "release 0.4.0: released (from 0.3.0)" in result.output
+    assert "demo: merged PR #1 as a reviewer would" in result.output
+    assert "verify: hash chain ok; 5 of 5 promoted tags at their recorded digests" in result.output
+    tags = subprocess.run(["git", "tag", "-n1"], cwd=tmp_path / "demo" / "remote.git",
+                          capture_output=True, text=True).stdout
+    assert tags.startswith("v0.4.0")
