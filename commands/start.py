@@ -35,6 +35,7 @@ def start(app, version, increment, ci_run_id, max_runs, full_history) -> None:
     from workflows.start import start as start_release
 
     options = {"ci_run_id": ci_run_id, "max_runs": max_runs, "full_history": full_history}
+    app.config()  # bad settings stop here, before anything is recorded
     ledger = app.ledger(create=True)
     state = start_release(ledger, app.repo_path, version=version, increment=increment,
                           options=options)

@@ -269,3 +269,12 @@ def test_demo_runs_a_whole_release_and_proves_it(tmp_path):
     tags = subprocess.run(["git", "tag", "-n1"], cwd=tmp_path / "demo" / "remote.git",
                           capture_output=True, text=True).stdout
     assert tags.startswith("v0.4.0")
+
+
+def test_start_with_bad_settings_records_nothing(product):
+    """A release.toml with an unknown key stops `start` with one sentence; no ledger is created."""
+    (product / "release.toml").write_text("[images]\nrelease_rpeo = 'x'\n")
+    result = run(product, "start", "--increment", "minor")
+    assert result.exit_code == 1
+    assert "release.toml: unknown key 'images.release_rpeo'" in result.stderr
+    assert not (product / "release_logs").exists()
