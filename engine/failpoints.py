@@ -1,7 +1,7 @@
 """Named crash points for the crash suite: kill the process right there, only when asked.
 
-`RELEASE_FAILPOINT=<name>` (exact name, or `*` with `RELEASE_FAILPOINT_NTH=N` for the N-th point
-reached) makes `hit(name)` SIGKILL the process, as a power cut would. Without the variable it is
+`RELEASE_FAILPOINT=<name>` (a name, or a shell-style pattern such as `open_pr:*:after-effect` for
+names that hold a commit id; or `*` with `RELEASE_FAILPOINT_NTH=N` for the N-th point reached) makes `hit(name)` SIGKILL the process, as a power cut would. Without the variable it is
 a dictionary lookup and nothing else. `RELEASE_FAILPOINT_LOG=FILE` appends every point reached,
 so the suite can list them.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+from fnmatch import fnmatchcase
 
 _count = 0
 
@@ -26,5 +27,9 @@ def hit(name: str) -> None:
         return
     _count += 1
     nth = os.environ.get("RELEASE_FAILPOINT_NTH")
-    if wanted == name or (wanted == "*" and nth is not None and int(nth) == _count):
+    if wanted == "*":
+        hit_here = nth is not None and int(nth) == _count
+    else:
+        hit_here = wanted == name or fnmatchcase(name, wanted)
+    if hit_here:
         os.kill(os.getpid(), signal.SIGKILL)
