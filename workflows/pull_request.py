@@ -267,16 +267,32 @@ def open_pull(ctx: StepContext, kind: str, pushed: BranchPushed,
              else f"Release {tag_name(ctx.version)}")
     api = repo_api(ctx)
 
+    key = f"{ctx.step}:pull:{pushed.branch}@{pushed.commit}"
+    # What the first attempt found decides what this effect did: a PR that a killed attempt
+    # created (or whose body it rewrote) is found "unchanged" on resume, yet it was created.
+    meant = ctx.recorded_intent(key).get("would")
+    done = ctx.outcome_of(key) is not None
+    would = meant or (None if done else _would(api.find_pull(pushed.branch), body))
+
     def act() -> list[Event]:
         pull, action = api.ensure_pull(pushed.branch, base_branch, title, body)
+        if action == "unchanged" and meant in ("created", "updated"):
+            action = meant
         return [PullRequestOpened(kind=kind, number=pull.number, url=pull.url, head=pushed.branch,
                                   base=base_branch, commit=pushed.commit, action=action)]
 
     # ensure_pull finds before it creates, so acting again after a kill is the reconciliation.
-    opened = ctx.effect(f"{ctx.step}:pull:{pushed.branch}@{pushed.commit}", act,
-                        intent={"head": pushed.branch, "base": base_branch})[0]
+    opened = ctx.effect(key, act,
+                        intent={"head": pushed.branch, "base": base_branch, "would": would})[0]
     ctx.out.line(f"pull request #{opened.number} ({opened.action}): {opened.url}")
     return opened
+
+
+def _would(existing: Any, body: str) -> str:
+    """What ensure_pull is about to do, given the PR found now (for the effect's intent)."""
+    if existing is None or (existing.state == "closed" and not existing.merged):
+        return "created"
+    return "unchanged" if existing.merged or existing.body == body else "updated"
 
 
 def write_body_file(ctx: StepContext, kind: str) -> None:
