@@ -270,6 +270,13 @@ class PublishStep:
         cfg = ctx.services.config.github
         tag = tag_name(ctx.version)
         api = repo_api(ctx)
+        key = f"publish:release:{tag}"
+        # A release a killed attempt created is found on resume: it was still created by us.
+        meant = ctx.recorded_intent(key).get("would")
+        if meant is None and ctx.outcome_of(key) is None:
+            meant_now = "created" if api.release_by_tag(tag) is None else None
+        else:
+            meant_now = None
 
         def act() -> list[Event]:
             # Rendered and written only while the effect is undone: the notes read the diff
@@ -281,11 +288,13 @@ class PublishStep:
             # Find-or-create by tag (422 already_exists = update): acting again after a kill
             # is the reconciliation.
             release, action = api.ensure_release(tag, merge, tag, notes, cfg.draft_release)
+            if meant == "created" and action != "created":
+                action = "created"
             return [ReleasePublished(tag=tag, release_id=release.id, url=release.url,
                                      draft=release.draft, action=action)]
 
-        return ctx.effect(f"publish:release:{tag}", act,
-                          intent={"tag": tag, "draft": cfg.draft_release})[0]
+        return ctx.effect(key, act, intent={"tag": tag, "draft": cfg.draft_release,
+                                            "would": meant or meant_now})[0]
 
     def _tidy(self, ctx: StepContext) -> WorkTreeTidied:
         git, tag = ctx.services.git(), tag_name(ctx.version)
