@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
-from adapters.errors import AdapterError, DigestMismatch, HttpError, NotFound
-from adapters.manifest import Descriptor, Manifest
-from adapters.registry import Registry
+from release_ledger.adapters.errors import AdapterError, DigestMismatch, HttpError, NotFound
+from release_ledger.adapters.manifest import Descriptor, Manifest
+from release_ledger.adapters.registry import Registry
 
 # Blob transfers in flight per copy; each HttpRegistry also bounds requests per host.
 WORKERS = 4

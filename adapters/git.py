@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.errors import GitError
+from release_ledger.adapters.errors import GitError
 
 # Remote URLs may carry credentials (https://x-access-token:TOKEN@github.com/...): never repeat them.
 _USERINFO = re.compile(r"(://)[^/@\s]+@")

@@ -31,9 +31,9 @@ from typing import Any
 
 import httpx
 
-from adapters.errors import HttpError, RateLimited
-from adapters.files import write_atomic
-from adapters.http import RetryPolicy, connection_error, error_for, redact, retrying
+from release_ledger.adapters.errors import HttpError, RateLimited
+from release_ledger.adapters.files import write_atomic
+from release_ledger.adapters.http import RetryPolicy, connection_error, error_for, redact, retrying
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from adapters.errors import HttpError, NotFound, Unauthorized
-from adapters.github import GitHubClient
+from release_ledger.adapters.errors import HttpError, NotFound, Unauthorized
+from release_ledger.adapters.github import GitHubClient
 
 T = TypeVar("T")
 

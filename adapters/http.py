@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from adapters.errors import HttpError, NotFound, RateLimited, ServerError, Unauthorized
+from release_ledger.adapters.errors import HttpError, NotFound, RateLimited, ServerError, Unauthorized
 
 T = TypeVar("T")
 

@@ -18,8 +18,8 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from adapters.manifest import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, Descriptor, Manifest
-from adapters.registry import CHUNK, ChunkReader, Registry
+from release_ledger.adapters.manifest import OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, Descriptor, Manifest
+from release_ledger.adapters.registry import CHUNK, ChunkReader, Registry
 
 _BLOCK = 512
 

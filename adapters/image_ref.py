@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from adapters.errors import AdapterError
+from release_ledger.adapters.errors import AdapterError
 
 # From distribution/reference/regexp.go: path components are lowercase alphanumerics joined by
 # `.`, `_`, `__` or dashes; tags are at most 128 word characters, dots and dashes.

@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from adapters.errors import AdapterError
+from release_ledger.adapters.errors import AdapterError
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from adapters.errors import AdapterError, DigestMismatch, NotFound
-from adapters.files import write_atomic
-from adapters.image_ref import is_digest, is_repository
-from adapters.manifest import OCI_INDEX, Descriptor, Manifest, media_type_of, sha256_digest
-from adapters.registry import CHUNK, BlobOpener
+from release_ledger.adapters.errors import AdapterError, DigestMismatch, NotFound
+from release_ledger.adapters.files import write_atomic
+from release_ledger.adapters.image_ref import is_digest, is_repository
+from release_ledger.adapters.manifest import OCI_INDEX, Descriptor, Manifest, media_type_of, sha256_digest
+from release_ledger.adapters.registry import CHUNK, BlobOpener
 
 REF_NAME = "org.opencontainers.image.ref.name"
 _LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'

@@ -25,12 +25,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.errors import AdapterError, DigestMismatch, HttpError, NotFound
-from adapters.http import RetryPolicy, check_response, connection_error, error_for, redact, retrying
-from adapters.image_ref import is_digest
-from adapters.manifest import (MANIFEST_TYPES, Descriptor, Manifest, media_type_of,
+from release_ledger.adapters.errors import AdapterError, DigestMismatch, HttpError, NotFound
+from release_ledger.adapters.http import RetryPolicy, check_response, connection_error, error_for, redact, retrying
+from release_ledger.adapters.image_ref import is_digest
+from release_ledger.adapters.manifest import (MANIFEST_TYPES, Descriptor, Manifest, media_type_of,
                                sha256_digest)
-from adapters.registry_auth import Credentials, RegistryAuth
+from release_ledger.adapters.registry_auth import Credentials, RegistryAuth
 
 __all__ = ["Registry", "HttpRegistry", "Manifest", "Descriptor", "BlobOpener", "open_registry",
            "InsecureRegistry", "CHUNK", "ChunkReader"]
@@ -84,11 +84,11 @@ def open_registry(url_or_layout: str, host: str, client: httpx.Client | None = N
     token servers for pull,push (a promotion destination) instead of pull.
     """
     if url_or_layout.startswith("oci-layout:"):
-        from adapters.oci_layout import OciLayout
+        from release_ledger.adapters.oci_layout import OciLayout
 
         return OciLayout(Path(url_or_layout.removeprefix("oci-layout:")))
     if credentials is True:
-        from adapters.credentials import credentials_for
+        from release_ledger.adapters.credentials import credentials_for
 
         credentials = credentials_for(host)
     client = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)

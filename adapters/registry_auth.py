@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import httpx
 
-from adapters.errors import Unauthorized
-from adapters.http import error_for, redact
+from release_ledger.adapters.errors import Unauthorized
+from release_ledger.adapters.http import error_for, redact
 
 _PATH = re.compile(r"^/v2/(?P<name>.+)/(?:manifests/[^/]+|blobs/uploads/.*|blobs/[^/]+|tags/list)$")
 _PARAM = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')

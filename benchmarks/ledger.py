@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.releases import load_state  # noqa: E402
-from engine.state import replay  # noqa: E402
-from ledger import Ledger, NewEvent  # noqa: E402
+from release_ledger.engine.releases import load_state  # noqa: E402
+from release_ledger.engine.state import replay  # noqa: E402
+from release_ledger.ledger import Ledger, NewEvent  # noqa: E402
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     args = parser.parse_args()
     n = args.events
-    release = [sys.executable, "-m", "commands"]
+    release = [sys.executable, "-m", "release_ledger.commands"]
     with tempfile.TemporaryDirectory() as tmp:
         # Single appends: one transaction (and fsync under WAL/NORMAL) per event.
         single = Ledger.open(Path(tmp) / "single.sqlite")

@@ -1,3 +1,3 @@
-from commands.main import main
+from release_ledger.commands.main import main
 
 main()

@@ -18,8 +18,8 @@ def abort(app, version: str | None, reason: str) -> None:
     Example:
       release abort 0.4.0 --reason "CI regression in Llama-3.1-8B on N150"
     """
-    from engine.releases import pick_release
-    from engine.runner import abort as abort_release
+    from release_ledger.engine.releases import pick_release
+    from release_ledger.engine.runner import abort as abort_release
 
     ledger = app.ledger()
     state = pick_release(ledger, version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.machine import ALL_STATES
+from release_ledger.engine.machine import ALL_STATES
 
 
 @click.command()
@@ -33,10 +33,10 @@ def advance(app, to, dry_run, yes, skip_missing, allow_overwrite, max_wait) -> N
       release advance --dry-run            # what would happen next
       release advance --skip-missing       # waive images that need a build
     """
-    from commands.render import render_status
-    from engine.releases import pick_release
-    from engine.runner import advance as run, check_target
-    from workflows.steps import before_step, register_all
+    from release_ledger.commands.render import render_status
+    from release_ledger.engine.releases import pick_release
+    from release_ledger.engine.runner import advance as run, check_target
+    from release_ledger.workflows.steps import before_step, register_all
 
     check_target(to)
     if allow_overwrite and not yes and not dry_run and _interactive():

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.secrets import scrub
+from release_ledger.engine.secrets import scrub
 
 
 @dataclass
@@ -41,8 +41,8 @@ class AppContext:
         leave an empty ledger (and a .git/info/exclude line) behind.
         """
         if self._ledger is None:
-            from engine.errors import ReleaseNotFound
-            from ledger import Ledger
+            from release_ledger.engine.errors import ReleaseNotFound
+            from release_ledger.ledger import Ledger
 
             path = self.ledger_file
             if not path.exists() and (readonly or not create):
@@ -57,7 +57,7 @@ class AppContext:
     def config(self):
         """The target's settings (release.toml, [tool.release], or defaults)."""
         if self._config is None:
-            from workflows.config import load_config
+            from release_ledger.workflows.config import load_config
 
             self._config = load_config(self.repo_path,
                                        Path(self.config_path) if self.config_path else None)
@@ -65,14 +65,14 @@ class AppContext:
 
     def services(self):
         """The adapters the steps use, wired from the settings (built lazily)."""
-        from workflows.services import Services
+        from release_ledger.workflows.services import Services
 
         log = (lambda line: print(scrub(line), file=sys.stderr)) if self.verbose else None
         return Services(self.config(), self.repo_path, log=log)
 
     def reporter(self):
         """Rich progress on a terminal, plain lines otherwise."""
-        from engine.report import PlainReporter, RichReporter
+        from release_ledger.engine.report import PlainReporter, RichReporter
 
         if sys.stderr.isatty() and not os.environ.get("CI"):
             return RichReporter()

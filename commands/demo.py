@@ -25,15 +25,15 @@ def demo(app, directory: str | None) -> None:
     import tempfile
     from pathlib import Path
 
-    from commands.context import AppContext
-    from commands.render import render_history, render_status
-    from engine.errors import Waiting
-    from engine.runner import advance
-    from workflows.demo import merge_open_pulls
-    from workflows.sandbox.build import build_sandbox
-    from workflows.start import start
-    from workflows.steps import before_step, register_all
-    from workflows.verify_images import check_release
+    from release_ledger.commands.context import AppContext
+    from release_ledger.commands.render import render_history, render_status
+    from release_ledger.engine.errors import Waiting
+    from release_ledger.engine.runner import advance
+    from release_ledger.workflows.demo import merge_open_pulls
+    from release_ledger.workflows.sandbox.build import build_sandbox
+    from release_ledger.workflows.start import start
+    from release_ledger.workflows.steps import before_step, register_all
+    from release_ledger.workflows.verify_images import check_release
 
     root = Path(directory or tempfile.mkdtemp(prefix="release-demo-")).resolve()
     repo = build_sandbox(root)

@@ -13,6 +13,6 @@ def graph() -> None:
     Example:
       release graph > docs/machine.mmd
     """
-    from engine.machine import mermaid
+    from release_ledger.engine.machine import mermaid
 
     click.echo(mermaid(), nl=False)

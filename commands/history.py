@@ -17,8 +17,8 @@ def history(app, as_json: bool, version: str | None) -> None:
       release history
       release history 0.4.0 --json | jq '.[] | select(.type == "ImageCopied")'
     """
-    from commands.render import history_json, render_history
-    from engine.releases import pick_release
+    from release_ledger.commands.render import history_json, render_history
+    from release_ledger.engine.releases import pick_release
 
     ledger = app.ledger(readonly=True)
     state = pick_release(ledger, version)

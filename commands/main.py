@@ -11,26 +11,26 @@ import sys
 
 import click
 
-from commands.context import AppContext
+from release_ledger.commands.context import AppContext
 
 COMMANDS = {
-    "start": "commands.start:start",
-    "advance": "commands.advance:advance",
-    "status": "commands.status:status",
-    "history": "commands.history:history",
-    "replay": "commands.replay:replay",
-    "verify": "commands.verify:verify",
-    "rollback": "commands.rollback:rollback",
-    "abort": "commands.abort:abort",
-    "graph": "commands.graph:graph",
-    "demo": "commands.demo:demo",
+    "start": "release_ledger.commands.start:start",
+    "advance": "release_ledger.commands.advance:advance",
+    "status": "release_ledger.commands.status:status",
+    "history": "release_ledger.commands.history:history",
+    "replay": "release_ledger.commands.replay:replay",
+    "verify": "release_ledger.commands.verify:verify",
+    "rollback": "release_ledger.commands.rollback:rollback",
+    "abort": "release_ledger.commands.abort:abort",
+    "graph": "release_ledger.commands.graph:graph",
+    "demo": "release_ledger.commands.demo:demo",
 }
 
 
 def _our_errors() -> tuple[type[BaseException], ...]:
-    from adapters.errors import AdapterError
-    from engine.errors import EngineError
-    from ledger.errors import LedgerError
+    from release_ledger.adapters.errors import AdapterError
+    from release_ledger.engine.errors import EngineError
+    from release_ledger.ledger.errors import LedgerError
 
     return (LedgerError, EngineError, AdapterError)
 
@@ -71,7 +71,7 @@ class ReleaseGroup(click.Group):
 
 
 def _safe(exc: BaseException) -> str:
-    from engine.secrets import scrub
+    from release_ledger.engine.secrets import scrub
 
     return scrub(str(exc))
 

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from engine.machine import TRANSITIONS, next_trigger
-from engine.state import ReleaseState
-from ledger import StoredEvent
+from release_ledger.engine.machine import TRANSITIONS, next_trigger
+from release_ledger.engine.state import ReleaseState
+from release_ledger.ledger import StoredEvent
 
 _DOCS = {t["trigger"]: t["doc"] for t in TRANSITIONS}
 

@@ -18,9 +18,9 @@ def replay(app, version: str | None, at_seq: int | None) -> None:
       release replay
       release replay 0.4.0 --at 42     # the state right after event #42
     """
-    from commands.render import render_status
-    from engine.errors import VerificationFailed
-    from engine.releases import load_state, pick_release
+    from release_ledger.commands.render import render_status
+    from release_ledger.engine.errors import VerificationFailed
+    from release_ledger.engine.releases import load_state, pick_release
 
     ledger = app.ledger(readonly=True)
     bad = ledger.verify(upto_seq=at_seq)

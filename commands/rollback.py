@@ -24,8 +24,8 @@ def rollback(app, version: str | None, dry_run: bool, force: bool) -> None:
       release rollback --dry-run
       release rollback 0.4.0
     """
-    from engine.releases import pick_release
-    from workflows.rollback import run_rollback
+    from release_ledger.engine.releases import pick_release
+    from release_ledger.workflows.rollback import run_rollback
 
     ledger = app.ledger(readonly=dry_run)
     state = pick_release(ledger, version)

@@ -31,8 +31,8 @@ def start(app, version, increment, ci_run_id, max_runs, full_history) -> None:
         raise click.UsageError("give exactly one of --version X.Y.Z and --increment PART")
     if ci_run_id is not None and max_runs is not None:
         raise click.UsageError("--ci-run-id and --max-runs exclude each other")
-    from commands.render import render_status
-    from workflows.start import start as start_release
+    from release_ledger.commands.render import render_status
+    from release_ledger.workflows.start import start as start_release
 
     options = {"ci_run_id": ci_run_id, "max_runs": max_runs, "full_history": full_history}
     app.config()  # bad settings stop here, before anything is recorded

@@ -21,8 +21,8 @@ def status(app, as_json: bool, version: str | None) -> None:
       release status
       release status 0.4.0 --json | jq .waiting_on
     """
-    from commands.render import render_status, status_dict
-    from engine.releases import pick_release
+    from release_ledger.commands.render import render_status, status_dict
+    from release_ledger.engine.releases import pick_release
 
     state = pick_release(app.ledger(), version)
     if as_json:

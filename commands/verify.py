@@ -18,9 +18,9 @@ def verify(app, version: str | None) -> None:
       release verify
       release verify 0.4.0 && echo "images are what the ledger says"
     """
-    from engine.errors import VerificationFailed
-    from engine.releases import pick_release
-    from workflows.verify_images import check_release
+    from release_ledger.engine.errors import VerificationFailed
+    from release_ledger.engine.releases import pick_release
+    from release_ledger.workflows.verify_images import check_release
 
     ledger = app.ledger(readonly=True)
     bad = ledger.verify()

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger import NewEvent, StoredEvent
+from release_ledger.ledger import NewEvent, StoredEvent
 
 REGISTRY: dict[str, type["Event"]] = {}
 E = TypeVar("E", bound="Event")

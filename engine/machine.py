@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engine.errors import TransitionRefused
+from release_ledger.engine.errors import TransitionRefused
 
 #: The main line, in order; `aborted` is terminal and off the line.
 STATES: tuple[str, ...] = ("started", "collected", "spec-updated", "dev-promoted", "pr-open",

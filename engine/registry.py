@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import EngineError
+from release_ledger.engine.errors import EngineError
 
 _STEPS: dict[str, object] = {}
 

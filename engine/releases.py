@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.errors import ReleaseNotFound, ReleaseOpen
-from engine.state import ReleaseState, replay
-from ledger import Ledger
+from release_ledger.engine.errors import ReleaseNotFound, ReleaseOpen
+from release_ledger.engine.state import ReleaseState, replay
+from release_ledger.ledger import Ledger
 
 if TYPE_CHECKING:
-    from engine.events import ReleaseStarted
+    from release_ledger.engine.events import ReleaseStarted
 
 #: Replays at least this long leave a snapshot behind, so the next `status` reads one row.
 SNAPSHOT_AFTER = 500
@@ -39,7 +39,7 @@ def load_state(ledger: Ledger, version: str, upto_seq: int | None = None) -> Rel
 
 def _try_save(ledger: Ledger, state: ReleaseState) -> None:
     """Cache a long replay for the next reader; a busy ledger just means no cache this time."""
-    from ledger import LedgerError
+    from release_ledger.ledger import LedgerError
 
     try:
         save_state(ledger, state)

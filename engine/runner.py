@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import failpoints
-from engine.errors import EngineError, TransitionRefused, Waiting
-from engine.events import ReleaseAborted, StateChanged
-from engine.machine import ALL_STATES, STATES, next_state, next_trigger, reached
-from engine.registry import get_step
-from engine.releases import load_state, save_state
-from engine.report import PlainReporter, Reporter
-from engine.state import ReleaseState
-from engine.step import Plan, StepContext
-from ledger import Ledger
+from release_ledger.engine import failpoints
+from release_ledger.engine.errors import EngineError, TransitionRefused, Waiting
+from release_ledger.engine.events import ReleaseAborted, StateChanged
+from release_ledger.engine.machine import ALL_STATES, STATES, next_state, next_trigger, reached
+from release_ledger.engine.registry import get_step
+from release_ledger.engine.releases import load_state, save_state
+from release_ledger.engine.report import PlainReporter, Reporter
+from release_ledger.engine.state import ReleaseState
+from release_ledger.engine.step import Plan, StepContext
+from release_ledger.ledger import Ledger
 
 
 @dataclass

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from engine.errors import InvalidEventSequence
-from engine.machine import next_state
-from ledger import StoredEvent
+from release_ledger.engine.errors import InvalidEventSequence
+from release_ledger.engine.machine import next_state
+from release_ledger.ledger import StoredEvent
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from engine import failpoints
-from engine.events import (Event, StepFailed, StepStarted, StepSucceeded, StepWaiting,
+from release_ledger.engine import failpoints
+from release_ledger.engine.events import (Event, StepFailed, StepStarted, StepSucceeded, StepWaiting,
                            parse_event)
-from engine.report import PlainReporter, Reporter
-from engine.secrets import scrub
-from engine.state import ReleaseState, evolve
-from ledger import Ledger, StoredEvent
+from release_ledger.engine.report import PlainReporter, Reporter
+from release_ledger.engine.secrets import scrub
+from release_ledger.engine.state import ReleaseState, evolve
+from release_ledger.ledger import Ledger, StoredEvent
 
 E = TypeVar("E", bound=Event)
 

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from ledger.store import LockHolder, NewEvent, StoredEvent
+from release_ledger.ledger.store import LockHolder, NewEvent, StoredEvent
 
 
 class EventStore(Protocol):

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger.canonical import GENESIS, canonical, event_hash
-from ledger.errors import (ConcurrentAppend, DuplicateKey, LedgerCorrupt, LedgerError,
+from release_ledger.ledger.canonical import GENESIS, canonical, event_hash
+from release_ledger.ledger.errors import (ConcurrentAppend, DuplicateKey, LedgerCorrupt, LedgerError,
                            LockHeld)
-from ledger.process import process_alive, process_start_time
+from release_ledger.ledger.process import process_alive, process_start_time
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000

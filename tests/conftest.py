@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from git_support import make_checkout, make_remote, sh
-from ledger import Ledger
+from release_ledger.ledger import Ledger
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +19,7 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / "docker"))
     monkeypatch.delenv("RELEASE_CACHE_DIR", raising=False)
-    from adapters.http import set_testing
+    from release_ledger.adapters.http import set_testing
 
     set_testing(True)
     yield

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters.errors import HttpError, NotFound, RateLimited, Unauthorized
-from workflows import ci_results
-from workflows.ci_results import BadArtifact
-from workflows.errors import CollectError
-from workflows.last_good import (
+from release_ledger.adapters.errors import HttpError, NotFound, RateLimited, Unauthorized
+from release_ledger.workflows import ci_results
+from release_ledger.workflows.ci_results import BadArtifact
+from release_ledger.workflows.errors import CollectError
+from release_ledger.workflows.last_good import (
     Target,
     choose_last_good,
     is_eligible,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflows.errors import WorkflowError
+from release_ledger.workflows.errors import WorkflowError
 
 NA, PASS, FAIL = 1, 2, 3
 PERF_LEVELS = ("target", "complete", "functional")  # best first

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from workflows.errors import ConfigError
+from release_ledger.workflows.errors import ConfigError
 
 
 # host[:port], a name or an IPv4/IPv6 literal: what a registry URL must carry.

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflows import ci_results
-from workflows.errors import CollectError
+from release_ledger.workflows import ci_results
+from release_ledger.workflows.errors import CollectError
 
 # DOMAIN.md §2: the exact keys of a last-good entry, in this order.
 LAST_GOOD_KEYS = (

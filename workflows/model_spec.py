@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 from pydantic import BaseModel, ConfigDict
 
-from workflows.errors import CatalogueError
+from release_ledger.workflows.errors import CatalogueError
 
 CATALOGUE_PATH = "workflows/model_spec.py"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from engine.events import Event
+from release_ledger.engine.events import Event
 
 
 class DestinationInspected(Event):

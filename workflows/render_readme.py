@@ -8,8 +8,8 @@ byte before and after it is kept.
 
 from __future__ import annotations
 
-from workflows.errors import CatalogueError
-from workflows.model_spec import (
+from release_ledger.workflows.errors import CatalogueError
+from release_ledger.workflows.model_spec import (
     DEFAULT_RELEASE_REPO,
     DEFAULT_STATUS,
     Catalogue,

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.image_ref import ImageRef
-from adapters.manifest import Manifest, sha256_digest
-from engine.events import parse_event
-from workflows.errors import PromotionError
-from workflows.promotion_events import DestinationInspected, ImageRolledBack, PromotionRolledBack
-from workflows.promotion_history import StagePromotion, fold, latest_live
-from workflows.verify_images import ABSENT, current_digest
+from release_ledger.adapters.image_ref import ImageRef
+from release_ledger.adapters.manifest import Manifest, sha256_digest
+from release_ledger.engine.events import parse_event
+from release_ledger.workflows.errors import PromotionError
+from release_ledger.workflows.promotion_events import DestinationInspected, ImageRolledBack, PromotionRolledBack
+from release_ledger.workflows.promotion_history import StagePromotion, fold, latest_live
+from release_ledger.workflows.verify_images import ABSENT, current_digest
 
 RESTORE, DELETE, NOTHING = "restore", "delete", "nothing"
 
@@ -223,10 +223,10 @@ def run_rollback(ledger: Any, state: Any, services: Any, *, repo: Any = None,
 
     Refused before anything is read from a registry when the state allows no rollback.
     """
-    from engine.machine import next_state
-    from engine.releases import load_state
-    from engine.runner import transition
-    from engine.step import StepContext
+    from release_ledger.engine.machine import next_state
+    from release_ledger.engine.releases import load_state
+    from release_ledger.engine.runner import transition
+    from release_ledger.engine.step import StepContext
 
     def context(current: Any, dry: bool) -> Any:
         return StepContext(ledger, current, step="rollback", repo=repo, services=services,

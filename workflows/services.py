@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from workflows.config import Config
+from release_ledger.workflows.config import Config
 
 
 def default_cache_dir() -> Path:
@@ -55,19 +55,19 @@ class Services:
 
         transport = self._transport
         if transport is None and self.config.sandbox:
-            from adapters.sandbox import github_transport
+            from release_ledger.adapters.sandbox import github_transport
 
             transport = github_transport(self.sandbox_root / "github")
         return httpx.Client(transport=transport, timeout=httpx.Timeout(60.0, connect=15.0),
                             follow_redirects=False, event_hooks=self._hooks())
 
     def _hooks(self) -> dict:
-        from adapters.http import logging_hooks
+        from release_ledger.adapters.http import logging_hooks
 
         return logging_hooks(self.log) if self.log is not None else {}
 
     def _github(self, api_url: str, token_env: str):
-        from adapters.github import GitHubClient, token_from_env
+        from release_ledger.adapters.github import GitHubClient, token_from_env
 
         return GitHubClient(self._http(), api_url, token_from_env(token_env),
                             cache_dir=self.cache_dir / "http", max_wait=self.max_wait,
@@ -91,14 +91,14 @@ class Services:
 
     def git(self):
         """The git binary on the product checkout."""
-        from adapters.git import Git
+        from release_ledger.adapters.git import Git
 
         return Git(self.repo)
 
     def registry_for(self, host: str):
         """The registry (HTTP or OCI layout) that serves image host `host`."""
         if host not in self._registries:
-            from adapters.registry import open_registry
+            from release_ledger.adapters.registry import open_registry
 
             url = self.config.registry_url(host)
             if url.startswith("oci-layout:"):

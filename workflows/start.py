@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.events import ReleaseStarted
-from engine.releases import start_release
-from engine.state import ReleaseState
-from ledger import Ledger
-from workflows.errors import WorkflowError
+from release_ledger.engine.events import ReleaseStarted
+from release_ledger.engine.releases import start_release
+from release_ledger.engine.state import ReleaseState
+from release_ledger.ledger import Ledger
+from release_ledger.workflows.errors import WorkflowError
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 #: Files the release edits; their text at start is what the diff is computed against.

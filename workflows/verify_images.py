@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.image_ref import ImageRef
-from workflows.promotion_history import fold
+from release_ledger.adapters.image_ref import ImageRef
+from release_ledger.workflows.promotion_history import fold
 
 ABSENT = "absent"
 
@@ -49,7 +49,7 @@ def verify_images(events: Iterable[object], registry_for: Callable[[str], Any]) 
 
 def check_release(ledger: Any, state: Any, services: Any) -> tuple[int, list[str]]:
     """For `release verify`: (tags checked, one sentence per drifted tag naming both digests)."""
-    from engine.events import parse_event
+    from release_ledger.engine.events import parse_event
 
     events = [parse_event(e) for e in ledger.events(state.version)]
     checked = len(fold(events).expected)

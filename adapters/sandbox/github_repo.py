@@ -23,9 +23,9 @@ from urllib.parse import unquote
 
 import httpx
 
-from adapters.errors import GitError
-from adapters.files import write_atomic
-from adapters.git import Git
+from release_ledger.adapters.errors import GitError
+from release_ledger.adapters.files import write_atomic
+from release_ledger.adapters.git import Git
 
 STORE = "repo_store.json"
 _ROUTE = re.compile(r"^(?P<prefix>(?:/api/v3)?)/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/"

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.github import GitHubClient
-from adapters.http import set_testing
-from adapters.sandbox import github_transport
-from workflows.sandbox.ci_dataset import write_dataset
+from release_ledger.adapters.github import GitHubClient
+from release_ledger.adapters.http import set_testing
+from release_ledger.adapters.sandbox import github_transport
+from release_ledger.workflows.sandbox.ci_dataset import write_dataset
 
 PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.runner import advance
-from ledger import Ledger
-from workflows.collect import CiResultsWritten, ModelsCiCollected
-from workflows.last_good import load_last_good
-from workflows.config import Config
-from workflows.services import Services
-from workflows.start import start
-from workflows.steps import register_all
+from release_ledger.engine.runner import advance
+from release_ledger.ledger import Ledger
+from release_ledger.workflows.collect import CiResultsWritten, ModelsCiCollected
+from release_ledger.workflows.last_good import load_last_good
+from release_ledger.workflows.config import Config
+from release_ledger.workflows.services import Services
+from release_ledger.workflows.start import start
+from release_ledger.workflows.steps import register_all
 
 PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
 
@@ -94,10 +94,10 @@ def test_token_never_reaches_the_ledger_or_files(release, monkeypatch):
 
 def test_resume_after_a_kill_keeps_the_runs_the_killed_attempt_selected(release):
     """A kill mid-write, then a new nightly run: the resume uses the runs chosen before the kill."""
-    from engine.events import StepStarted
-    from engine.releases import load_state
-    from engine.step import StepContext
-    from workflows.collect import WRITE_KEY
+    from release_ledger.engine.events import StepStarted
+    from release_ledger.engine.releases import load_state
+    from release_ledger.engine.step import StepContext
+    from release_ledger.workflows.collect import WRITE_KEY
 
     ledger, repo, services = release
     # What a killed attempt left: the intent names runs 290..298 only (299 "landed later").

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import InvalidEventSequence
-from engine.machine import FORWARD, STATES, next_state
-from engine.state import ReleaseState, evolve, replay
-from ledger import Ledger, NewEvent
+from release_ledger.engine.errors import InvalidEventSequence
+from release_ledger.engine.machine import FORWARD, STATES, next_state
+from release_ledger.engine.state import ReleaseState, evolve, replay
+from release_ledger.ledger import Ledger, NewEvent
 
 
 @st.composite

@@ -6,12 +6,12 @@ from typing import ClassVar
 
 import pytest
 
-from engine.errors import Waiting
-from engine.events import Event, ReleaseStarted
-from engine.registry import register_step
-from engine.releases import load_state, start_release
-from engine.runner import advance
-from engine.step import Outcome, Plan, StepContext
+from release_ledger.engine.errors import Waiting
+from release_ledger.engine.events import Event, ReleaseStarted
+from release_ledger.engine.registry import register_step
+from release_ledger.engine.releases import load_state, start_release
+from release_ledger.engine.runner import advance
+from release_ledger.engine.step import Outcome, Plan, StepContext
 
 
 class ThingMade(Event):
@@ -41,7 +41,7 @@ def test_effect_runs_once_and_returns_its_recorded_outcome(release):
 
 def test_started_but_unfinished_effect_is_reconciled_not_repeated(release):
     """After a kill between StepStarted and the outcome, reconcile decides; act is not called."""
-    from engine.events import StepStarted
+    from release_ledger.engine.events import StepStarted
     ctx = _ctx(release)
     ctx.record(StepStarted(key="make:a", step="collect"))  # what a killed process left
     acted = []
@@ -85,7 +85,7 @@ def steps():
     for s in made.values():
         register_step(s)
     yield made
-    from workflows.steps import register_all
+    from release_ledger.workflows.steps import register_all
     register_all()
 
 
@@ -121,7 +121,7 @@ def test_dry_run_writes_nothing(release, steps):
 
 def test_effects_after_a_rollback_are_new_effects(release, steps):
     """After rollback the same effect key runs again (the undone copy must be redone)."""
-    from engine.runner import transition
+    from release_ledger.engine.runner import transition
     advance(release, "0.4.0", to="dev-promoted")
     ctx = StepContext(release, load_state(release, "0.4.0"), step="rollback")
     transition(ctx, "rollback")

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from adapters.files import write_atomic
+from release_ledger.adapters.files import write_atomic
 
 
 def _mode(path) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.git import Git
+from release_ledger.adapters.git import Git
 
 
 @pytest.fixture

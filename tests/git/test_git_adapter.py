@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.errors import GitError
-from adapters.git import Git
+from release_ledger.adapters.errors import GitError
+from release_ledger.adapters.git import Git
 
 
 def test_dirty_files_lists_modified_and_untracked(git: Git, checkout: Path) -> None:

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from adapters.http import set_testing
+from release_ledger.adapters.http import set_testing
 
 Answer = tuple[int, dict[str, str], bytes]
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from adapters.errors import NotFound, RateLimited, ServerError, Unauthorized
-from adapters.github import GitHubClient, token_from_env
+from release_ledger.adapters.errors import NotFound, RateLimited, ServerError, Unauthorized
+from release_ledger.adapters.github import GitHubClient, token_from_env
 
 TOKEN = "ghp_s3cretTOKENvalue0123456789"
 RUNS = "/repos/tenstorrent/tt-shield/actions/workflows/on-nightly.yml/runs"

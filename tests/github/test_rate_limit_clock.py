@@ -8,8 +8,8 @@ import httpx
 import pytest
 from freezegun import freeze_time
 
-from adapters.errors import RateLimited
-from adapters.github import GitHubClient
+from release_ledger.adapters.errors import RateLimited
+from release_ledger.adapters.github import GitHubClient
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0, tzinfo=dt.timezone.utc)
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import (ConcurrentAppend, DuplicateKey, Ledger, LedgerCorrupt, LockHeld, NewEvent)
-from ledger.canonical import canonical
+from release_ledger.ledger import (ConcurrentAppend, DuplicateKey, Ledger, LedgerCorrupt, LockHeld, NewEvent)
+from release_ledger.ledger.canonical import canonical
 
 
 def test_append_assigns_gapless_seq_across_releases(fresh_ledger):
@@ -218,7 +218,7 @@ def test_events_and_lock_holder_carry_the_clock_time(fresh_ledger):
 
 def test_the_sqlite_ledger_offers_the_whole_store_interface(fresh_ledger):
     """Every method of the EventStore protocol exists on the SQLite ledger."""
-    from ledger import EventStore
+    from release_ledger.ledger import EventStore
 
     wanted = [name for name in vars(EventStore) if not name.startswith("_")
               and callable(getattr(EventStore, name))]

@@ -9,9 +9,9 @@ import os
 import sys
 from pathlib import Path
 
-from adapters.image_factory import build_image
-from adapters.image_ref import ImageRef
-from adapters.oci_layout import OciLayout
+from release_ledger.adapters.image_factory import build_image
+from release_ledger.adapters.image_ref import ImageRef
+from release_ledger.adapters.oci_layout import OciLayout
 
 root = Path(os.environ["PROMOTE_TEST_LAYOUTS"])
 Path(os.environ["PROMOTE_TEST_RECORD"]).write_text(json.dumps({

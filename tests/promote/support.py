@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.image_factory import build_image
-from adapters.image_ref import ImageRef
-from engine.events import ReleaseStarted, StateChanged
-from engine.releases import load_state, start_release
-from engine.report import PlainReporter
-from engine.step import StepContext
-from ledger import Ledger
-from workflows.config import parse_config
-from workflows.services import Services
+from release_ledger.adapters.image_factory import build_image
+from release_ledger.adapters.image_ref import ImageRef
+from release_ledger.engine.events import ReleaseStarted, StateChanged
+from release_ledger.engine.releases import load_state, start_release
+from release_ledger.engine.report import PlainReporter
+from release_ledger.engine.step import StepContext
+from release_ledger.ledger import Ledger
+from release_ledger.workflows.config import parse_config
+from release_ledger.workflows.services import Services
 
 TT = "e95ffa59adbe39237525161272141cbbb603c686"
 TT_OTHER = "9b67e09aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -99,6 +99,6 @@ class World:
 
     def events(self, cls=None) -> list:
         """The release's parsed events (of one class)."""
-        from engine.events import parse_event
+        from release_ledger.engine.events import parse_event
         parsed = [parse_event(e) for e in self.ledger.events(VERSION)]
         return [e for e in parsed if cls is None or isinstance(e, cls)]

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from adapters.image_factory import build_index
-from adapters.image_ref import ImageRef
-from engine.events import StepStarted
+from release_ledger.adapters.image_factory import build_index
+from release_ledger.adapters.image_ref import ImageRef
+from release_ledger.engine.events import StepStarted
 from .support import CI, MEDIA, PRODUCT, TT, Spec, entry
-from workflows.errors import PromotionError
-from workflows.promote import plan_promotion, promote_images
-from workflows.promotion_events import DestinationInspected, ImagePromoted, ImagesWaived
-from workflows.promotion_plan import plan_dev
+from release_ledger.workflows.errors import PromotionError
+from release_ledger.workflows.promote import plan_promotion, promote_images
+from release_ledger.workflows.promotion_events import DestinationInspected, ImagePromoted, ImagesWaived
+from release_ledger.workflows.promotion_plan import plan_dev
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"
 DEV = DST.replace("-release-", "-dev-")

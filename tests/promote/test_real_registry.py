@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import StateChanged
+from release_ledger.engine.events import StateChanged
 from .support import TT, Spec, entry
-from workflows.promote import plan_promotion, promote_images
-from workflows.promotion_events import ImagePromoted, ImageRolledBack
-from workflows.promotion_plan import plan_dev
-from workflows.rollback import run_rollback
-from workflows.verify_images import verify_images
+from release_ledger.workflows.promote import plan_promotion, promote_images
+from release_ledger.workflows.promotion_events import ImagePromoted, ImageRolledBack
+from release_ledger.workflows.promotion_plan import plan_dev
+from release_ledger.workflows.rollback import run_rollback
+from release_ledger.workflows.verify_images import verify_images
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))
 from registry_server import RegistryServer  # noqa: E402

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters import http as http_mod
-from adapters.github import GitHubClient
-from adapters.github_repo import GitHubRepo
+from release_ledger.adapters import http as http_mod
+from release_ledger.adapters.github import GitHubClient
+from release_ledger.adapters.github_repo import GitHubRepo
 from pulls_support import (DEV_SUMMARY, DIFF, LAST_GOOD, REPO, TOKEN, VERSION, WAIVED, FakeGitHub,
                            Release, serve)
 
@@ -65,14 +65,14 @@ def repo_api(client: GitHubClient) -> GitHubRepo:
 def release(tmp_path: Path, checkout: Path, remote: Path, github: FakeGitHub,
             monkeypatch) -> Iterator[Release]:
     """A release 0.4.0 whose earlier steps wrote VERSION and release_logs/v0.4.0/, at dev-promoted."""
-    from engine.events import ReleaseStarted, StateChanged
-    from engine.registry import register_step
-    from ledger import Ledger
-    from workflows.config import Config, GitHubConfig, RegistryConfig
-    from workflows.promotion_events import ImagesWaived
-    from workflows.publish import PublishStep
-    from workflows.pull_request import OpenPrStep, PromoteRcStep
-    from workflows.services import Services
+    from release_ledger.engine.events import ReleaseStarted, StateChanged
+    from release_ledger.engine.registry import register_step
+    from release_ledger.ledger import Ledger
+    from release_ledger.workflows.config import Config, GitHubConfig, RegistryConfig
+    from release_ledger.workflows.promotion_events import ImagesWaived
+    from release_ledger.workflows.publish import PublishStep
+    from release_ledger.workflows.pull_request import OpenPrStep, PromoteRcStep
+    from release_ledger.workflows.services import Services
 
     monkeypatch.setenv("GH_PAT", TOKEN)
     for step in (OpenPrStep(), PromoteRcStep(), PublishStep()):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from adapters.sandbox import github_repo as store
+from release_ledger.adapters.sandbox import github_repo as store
 
 REPO = "tenstorrent/tt-inference-server"
 TOKEN = "ghp_test_token_never_shown"
@@ -45,7 +45,7 @@ class FakeGitHub:
 
     def transport(self) -> httpx.BaseTransport:
         """The sandbox's own transport (adapters.sandbox.github_transport), faults first."""
-        from adapters.sandbox import github_transport
+        from release_ledger.adapters.sandbox import github_transport
 
         sandbox = github_transport(self.root)
         return httpx.MockTransport(lambda r: self.answer(r, sandbox.handle_request))
@@ -126,7 +126,7 @@ class Release:
 
     def advance(self, to: str | None = None, dry_run: bool = False):
         """Run `release advance [--to STATE] [--dry-run]` in process; returns the result."""
-        from engine.runner import advance
+        from release_ledger.engine.runner import advance
 
         result = advance(self.ledger, VERSION, to=to, dry_run=dry_run, services=self.services,
                          repo=self.repo)
@@ -134,7 +134,7 @@ class Release:
 
     def state(self) -> str:
         """The release's state as the ledger says."""
-        from engine.releases import load_state
+        from release_ledger.engine.releases import load_state
 
         return load_state(self.ledger, VERSION).state
 

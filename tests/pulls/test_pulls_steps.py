@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.errors import GitError, Unauthorized
-from adapters.git import Git
-from adapters.sandbox.github_repo import close_pull, merge_pull
-from engine.errors import Waiting
-from workflows.errors import WorkflowError
+from release_ledger.adapters.errors import GitError, Unauthorized
+from release_ledger.adapters.git import Git
+from release_ledger.adapters.sandbox.github_repo import close_pull, merge_pull
+from release_ledger.engine.errors import Waiting
+from release_ledger.workflows.errors import WorkflowError
 
 from pulls_support import REPO, TOKEN, VERSION, WAIVED, recorded
 
@@ -179,7 +179,7 @@ def test_tag_at_another_commit_is_refused(release, sh) -> None:
 
 def test_metadata_names_the_newest_run_the_collect_step_recorded(release) -> None:
     """The run ids come from ModelsCiCollected when collect recorded it, newest run first."""
-    from workflows.collect import ModelsCiCollected
+    from release_ledger.workflows.collect import ModelsCiCollected
 
     runs = [{"id": 19400000000, "number": 294, "url": "https://example.invalid/294"},
             {"id": 19339722549, "number": 293, "url": "https://example.invalid/293"}]
@@ -217,12 +217,12 @@ def test_release_pr_body_has_the_summary_before_the_diff(release) -> None:
 
 KILLED_RUN = """
 import sys
-from engine.runner import advance
-from engine.registry import register_step
-from ledger import Ledger
-from workflows.config import Config, GitHubConfig
-from workflows.pull_request import OpenPrStep
-from workflows.services import Services
+from release_ledger.engine.runner import advance
+from release_ledger.engine.registry import register_step
+from release_ledger.ledger import Ledger
+from release_ledger.workflows.config import Config, GitHubConfig
+from release_ledger.workflows.pull_request import OpenPrStep
+from release_ledger.workflows.services import Services
 repo, url, cache = sys.argv[1:4]
 register_step(OpenPrStep())
 config = Config(github=GitHubConfig(api_url=url, repo="tenstorrent/tt-inference-server"))

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adapters.sandbox.github_repo import merge_pull
-from commands.main import cli
-from ledger import Ledger
+from release_ledger.adapters.sandbox.github_repo import merge_pull
+from release_ledger.commands.main import cli
+from release_ledger.ledger import Ledger
 from pulls_support import GIT_ENV, REPO, VERSION
 
 NOTES = f"release_logs/v{VERSION}/release_notes.md"
@@ -44,7 +44,7 @@ def up_to_publish(root: Path, before_publish: Callable[[Path], None] | None = No
 
     Returns the product checkout.
     """
-    from workflows.sandbox.build import build_sandbox
+    from release_ledger.workflows.sandbox.build import build_sandbox
 
     repo = build_sandbox(root)
     release("--repo", str(repo), "start", "--increment", "minor")
@@ -216,7 +216,7 @@ def test_killed_right_after_tidying_resumes_and_records_it_once(tmp_path: Path) 
     """SIGKILL after the tidy-up, before its record: `advance` records every path, pull works."""
     repo = up_to_publish(tmp_path)
     point = f"publish:publish:tidy:v{VERSION}:after-effect"
-    killed = subprocess.run([sys.executable, "-m", "commands", "--repo", str(repo), "advance"],
+    killed = subprocess.run([sys.executable, "-m", "release_ledger.commands", "--repo", str(repo), "advance"],
                             cwd=Path(__file__).resolve().parents[2], capture_output=True,
                             text=True, env={**os.environ, "RELEASE_FAILPOINT": point})
     assert killed.returncode == -9, killed.stderr

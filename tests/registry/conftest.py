@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.http import set_testing
-from adapters.oci_layout import OciLayout
+from release_ledger.adapters.http import set_testing
+from release_ledger.adapters.oci_layout import OciLayout
 
 from registry_server import PASSWORD, USER, RegistryServer, free_port, http_registry
 

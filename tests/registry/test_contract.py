@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from adapters.errors import AdapterError, DigestMismatch, NotFound
-from adapters.image_factory import build_image, build_index
-from adapters.manifest import OCI_INDEX, OCI_MANIFEST, sha256_digest
+from release_ledger.adapters.errors import AdapterError, DigestMismatch, NotFound
+from release_ledger.adapters.image_factory import build_image, build_index
+from release_ledger.adapters.manifest import OCI_INDEX, OCI_MANIFEST, sha256_digest
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ import stat
 
 import pytest
 
-from adapters.credentials import credentials_for
-from adapters.errors import CredentialError
-from adapters.registry_auth import Credentials
+from release_ledger.adapters.credentials import credentials_for
+from release_ledger.adapters.errors import CredentialError
+from release_ledger.adapters.registry_auth import Credentials
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from adapters.image_factory import build_image, build_index, stable_seed
-from adapters.oci_layout import OciLayout
+from release_ledger.adapters.image_factory import build_image, build_index, stable_seed
+from release_ledger.adapters.oci_layout import OciLayout
 
 
 def test_same_seed_same_digest(tmp_path):

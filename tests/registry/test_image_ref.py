@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.image_ref import ImageRef, InvalidReference
+from release_ledger.adapters.image_ref import ImageRef, InvalidReference
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from adapters.oci_layout import OciLayout
-from adapters.registry import HttpRegistry, InsecureRegistry, open_registry
+from release_ledger.adapters.oci_layout import OciLayout
+from release_ledger.adapters.registry import HttpRegistry, InsecureRegistry, open_registry
 
 
 def test_oci_layout_url_opens_a_layout(tmp_path):

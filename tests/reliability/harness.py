@@ -95,7 +95,7 @@ class GitHubServer:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The sandbox handlers' answer (recorded CI first, then pulls/releases), else a 404."""
-        from adapters.sandbox import github_ci, github_repo
+        from release_ledger.adapters.sandbox import github_ci, github_repo
 
         response = github_ci.handle(request, self.root, storage_url=self.storage_url)
         if response is None:
@@ -313,11 +313,11 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 
 def build_template(root: Path) -> Path:
     """Dataset, product + bare remote, and a seeded registry storage under `root` (once)."""
-    from adapters.image_factory import build_image
-    from adapters.image_ref import ImageRef
-    from adapters.registry import HttpRegistry
-    from workflows.sandbox.build import build_product
-    from workflows.sandbox.ci_dataset import write_dataset
+    from release_ledger.adapters.image_factory import build_image
+    from release_ledger.adapters.image_ref import ImageRef
+    from release_ledger.adapters.registry import HttpRegistry
+    from release_ledger.workflows.sandbox.build import build_product
+    from release_ledger.workflows.sandbox.ci_dataset import write_dataset
 
     root.mkdir(parents=True, exist_ok=True)
     images = write_dataset(root / "github")
@@ -397,7 +397,7 @@ class World:
             f'[registries."ghcr.io"]\nurl = "{self.registry_url}"\n')
 
     def argv(self, *args: str, verbose: bool = False) -> list[str]:
-        return [sys.executable, "-m", "commands", "--repo", str(self.repo),
+        return [sys.executable, "-m", "release_ledger.commands", "--repo", str(self.repo),
                 "--config", str(self.config_file), *(["-v"] if verbose else []), *args]
 
     def release(self, *args: str, verbose: bool = False, timeout: float = 120,
@@ -415,7 +415,7 @@ class World:
         testing switch, so faults cost no sleeping."""
         from click.testing import CliRunner
 
-        from commands.main import cli
+        from release_ledger.commands.main import cli
 
         argv = self.argv(*args, verbose=verbose)[3:]
         child_env = self.env(**env)
@@ -437,7 +437,7 @@ class World:
 
     def merge_open_pulls(self) -> list[int]:
         """Press "Merge" on every open PR, as a reviewer would (real merge commits in the remote)."""
-        from adapters.sandbox.github_repo import merge_pull
+        from release_ledger.adapters.sandbox.github_repo import merge_pull
 
         numbers = [p["number"] for p in self.store().get("repos", {}).get(PRODUCT_REPO, {})
                    .get("pulls", []) if p["state"] == "open"]

@@ -48,7 +48,7 @@ def ledger_facts(world: World) -> list:
     from pathlib import Path
 
     from harness import normal_events
-    from ledger import Ledger
+    from release_ledger.ledger import Ledger
 
     def commits_out(value):
         if isinstance(value, dict):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from adapters.http import set_testing
+from release_ledger.adapters.http import set_testing
 from harness import FAULT_KINDS, FaultProxy, World
 
 RATE = 0.15

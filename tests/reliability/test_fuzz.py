@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from adapters.errors import AdapterError
-from adapters.image_ref import ImageRef
-from engine.errors import EngineError
-from ledger.errors import LedgerError
-from workflows import ci_results
-from workflows.config import load_config, parse_config
-from workflows.model_spec import parse_catalogue
+from release_ledger.adapters.errors import AdapterError
+from release_ledger.adapters.image_ref import ImageRef
+from release_ledger.engine.errors import EngineError
+from release_ledger.ledger.errors import LedgerError
+from release_ledger.workflows import ci_results
+from release_ledger.workflows.config import load_config, parse_config
+from release_ledger.workflows.model_spec import parse_catalogue
 
 OURS = (AdapterError, EngineError, LedgerError)
 EXAMPLES = 1500 if os.environ.get("RELIABILITY_FULL") else 150
@@ -254,7 +254,7 @@ def test_release_toml_files_load_or_fail_naming_the_file(tmp_path_factory, figur
 def test_registry_settings_open_or_fail_naming_the_url(tmp_path_factory, figures, url, host) -> None:
     """A registry URL setting opens a backend or fails with one of our errors naming it."""
     figures["fuzz cases: registry settings"] += 1
-    from workflows.services import Services
+    from release_ledger.workflows.services import Services
 
     repo = tmp_path_factory.mktemp("repo")
     try:

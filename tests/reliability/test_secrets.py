@@ -75,10 +75,10 @@ def test_error_echoing_the_token_leaks_it_nowhere(world_factory, method, path, s
 
 def test_failed_effect_records_no_token(monkeypatch) -> None:
     """An effect failing with the token in its message records StepFailed without it."""
-    from engine.events import ReleaseStarted
-    from engine.state import replay
-    from engine.step import StepContext
-    from ledger import Ledger
+    from release_ledger.engine.events import ReleaseStarted
+    from release_ledger.engine.state import replay
+    from release_ledger.engine.step import StepContext
+    from release_ledger.ledger import Ledger
 
     monkeypatch.setenv("GH_PAT", TOKEN)
     ledger = Ledger.open(":memory:")
@@ -99,7 +99,7 @@ def test_http_error_excerpt_hides_echoed_credentials() -> None:
     """An error body echoing `Bearer <token>` or a GitHub token shows `***` in the error."""
     import httpx
 
-    from adapters.http import error_for
+    from release_ledger.adapters.http import error_for
 
     request = httpx.Request("POST", "https://api.github.com/repos/o/r/pulls")
     body = f'{{"message": "Bad credentials: Bearer {TOKEN}", "raw": "{TOKEN}"}}'

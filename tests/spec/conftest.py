@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import StateChanged
-from engine.step import StepContext
-from workflows.start import start
+from release_ledger.engine.events import StateChanged
+from release_ledger.engine.step import StepContext
+from release_ledger.workflows.start import start
 
 from .support import PRODUCT, VERSION, sample_last_good, write_last_good
 

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.releases import load_state
-from engine.step import StepContext
-from workflows.model_spec import load_catalogue
+from release_ledger.engine.releases import load_state
+from release_ledger.engine.step import StepContext
+from release_ledger.workflows.model_spec import load_catalogue
 
 PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,12 +6,12 @@ import hashlib
 
 import pytest
 
-from engine.registry import register_step
-from engine.releases import load_state
-from engine.runner import advance
+from release_ledger.engine.registry import register_step
+from release_ledger.engine.releases import load_state
+from release_ledger.engine.runner import advance
 from .support import VERSION, context, golden, snapshot
-from workflows.errors import CatalogueError
-from workflows.spec import (
+from release_ledger.workflows.errors import CatalogueError
+from release_ledger.workflows.spec import (
     CatalogueEditedByHand,
     DerivedFilesRegenerated,
     SpecFileWritten,

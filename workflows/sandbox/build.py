@@ -52,9 +52,9 @@ def build_product(root: Path) -> Path:
 
 def seed_registry(layout_root: Path, images: list[str]) -> int:
     """Write a small deterministic OCI image for each reference into the host's layout."""
-    from adapters.image_factory import build_image
-    from adapters.image_ref import ImageRef
-    from adapters.oci_layout import OciLayout
+    from release_ledger.adapters.image_factory import build_image
+    from release_ledger.adapters.image_ref import ImageRef
+    from release_ledger.adapters.oci_layout import OciLayout
 
     registries: dict[str, OciLayout] = {}
     for text in images:
@@ -67,11 +67,11 @@ def seed_registry(layout_root: Path, images: list[str]) -> int:
 
 def build_sandbox(root: Path) -> Path:
     """Lay out the whole sandbox under `root`; return the product checkout."""
-    from workflows.sandbox.ci_dataset import write_dataset
+    from release_ledger.workflows.sandbox.ci_dataset import write_dataset
 
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
-        from workflows.errors import WorkflowError
+        from release_ledger.workflows.errors import WorkflowError
 
         raise WorkflowError(f"{root} is not empty; the demo needs an empty or new folder")
     images = write_dataset(root / "github")
