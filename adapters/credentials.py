@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from release_ledger.adapters.errors import CredentialError
-from release_ledger.adapters.registry_auth import Credentials
+from release_ledger.adapters.registry.auth import Credentials
 
 __all__ = ["Credentials", "credentials_for", "docker_config_path", "TOKEN_HOSTS"]
 

@@ -38,7 +38,6 @@ from release_ledger.adapters.http import RetryPolicy, connection_error, error_fo
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
 _MAX_REDIRECTS = 5
-_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _REPO_PATH = re.compile(r"^/(?:api/v3/)?repos/([^/]+)/([^/]+)")
 
 
@@ -53,10 +52,10 @@ def token_from_env(name: str = "GH_PAT") -> str | None:
 
 def next_link(link_header: str | None) -> str | None:
     """The `rel="next"` URL of a GitHub `Link` header, or None on the last page."""
-    for url, rel in _LINK.findall(link_header or ""):
-        if rel == "next":
-            return url
-    return None
+    if not link_header:
+        return None
+    # httpx parses Link headers; the header may come from the ETag cache, not a live response.
+    return httpx.Response(200, headers={"link": link_header}).links.get("next", {}).get("url")
 
 
 @dataclass

@@ -34,10 +34,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from release_ledger.adapters.github import GitHubClient  # noqa: E402
-from release_ledger.adapters.sandbox import github_ci  # noqa: E402
-from release_ledger.workflows.ci_collector import Collector  # noqa: E402
-from release_ledger.workflows.last_good import Target  # noqa: E402
-from release_ledger.workflows.sandbox.ci_dataset import OWNER, REPO, WORKFLOW, CiModel, Scenario, write_dataset  # noqa: E402
+from release_ledger.sandbox import github_ci  # noqa: E402
+from release_ledger.workflows.collect.collector import Collector  # noqa: E402
+from release_ledger.workflows.collect.last_good import Target  # noqa: E402
+from release_ledger.sandbox.ci_dataset import OWNER, REPO, WORKFLOW, CiModel, Scenario, write_dataset  # noqa: E402
 
 SLUG = f"{OWNER}/{REPO}"
 DEVICES = ("N150", "N300", "T3K", "GALAXY")

@@ -33,7 +33,7 @@ import httpx  # noqa: E402
 
 from release_ledger.adapters.copy import copy_image  # noqa: E402
 from release_ledger.adapters.image_factory import build_image, build_index  # noqa: E402
-from release_ledger.adapters.registry import HttpRegistry  # noqa: E402
+from release_ledger.adapters.registry.http import HttpRegistry  # noqa: E402
 from registry_server import RegistryServer  # noqa: E402
 
 MB = 1 << 20

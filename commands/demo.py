@@ -29,11 +29,11 @@ def demo(app, directory: str | None) -> None:
     from release_ledger.commands.render import render_history, render_status
     from release_ledger.engine.errors import Waiting
     from release_ledger.engine.runner import advance
-    from release_ledger.workflows.demo import merge_open_pulls
-    from release_ledger.workflows.sandbox.build import build_sandbox
+    from release_ledger.sandbox.demo import merge_open_pulls
+    from release_ledger.sandbox.build import build_sandbox
     from release_ledger.workflows.start import start
     from release_ledger.workflows.steps import before_step, register_all
-    from release_ledger.workflows.verify_images import check_release
+    from release_ledger.workflows.promote.verify import check_release
 
     root = Path(directory or tempfile.mkdtemp(prefix="release-demo-")).resolve()
     repo = build_sandbox(root)

@@ -25,7 +25,7 @@ def rollback(app, version: str | None, dry_run: bool, force: bool) -> None:
       release rollback 0.4.0
     """
     from release_ledger.engine.releases import pick_release
-    from release_ledger.workflows.rollback import run_rollback
+    from release_ledger.workflows.promote.rollback import run_rollback
 
     ledger = app.ledger(readonly=dry_run)
     state = pick_release(ledger, version)

@@ -20,7 +20,7 @@ def verify(app, version: str | None) -> None:
     """
     from release_ledger.engine.errors import VerificationFailed
     from release_ledger.engine.releases import pick_release
-    from release_ledger.workflows.verify_images import check_release
+    from release_ledger.workflows.promote.verify import check_release
 
     ledger = app.ledger(readonly=True)
     bad = ledger.verify()

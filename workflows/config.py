@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from release_ledger.adapters.registry import LAYOUT_PREFIX, layout_dir
 from release_ledger.workflows.errors import ConfigError
 
 
@@ -64,8 +65,9 @@ class RegistryConfig(_Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
-        if v.startswith("oci-layout:"):
-            if not v.removeprefix("oci-layout:").strip():
+        layout = layout_dir(v)
+        if layout is not None:
+            if not str(layout).strip() or v == LAYOUT_PREFIX:
                 raise ValueError("must name a folder after oci-layout:")
             return v
         if not v.startswith(("https://", "http://")):

@@ -55,7 +55,7 @@ class Services:
 
         transport = self._transport
         if transport is None and self.config.sandbox:
-            from release_ledger.adapters.sandbox import github_transport
+            from release_ledger.sandbox.transport import github_transport
 
             transport = github_transport(self.sandbox_root / "github")
         return httpx.Client(transport=transport, timeout=httpx.Timeout(60.0, connect=15.0),
@@ -98,7 +98,7 @@ class Services:
     def registry_for(self, host: str):
         """The registry (HTTP or OCI layout) that serves image host `host`."""
         if host not in self._registries:
-            from release_ledger.adapters.registry import open_registry
+            from release_ledger.adapters.registry.factory import open_registry
 
             url = self.config.registry_url(host)
             if url.startswith("oci-layout:"):

@@ -10,12 +10,12 @@ from release_ledger.engine.step import StepContext
 #: trigger -> (module, class). A module not built into this version leaves its step unregistered,
 #: and `advance` then stops there with a sentence that says so.
 STEPS = {
-    "collect": ("release_ledger.workflows.collect", "CollectStep"),
-    "update_spec": ("release_ledger.workflows.spec", "SpecStep"),
-    "promote_dev": ("release_ledger.workflows.promote", "PromoteDevStep"),
-    "open_pr": ("release_ledger.workflows.pull_request", "OpenPrStep"),
-    "promote_rc": ("release_ledger.workflows.pull_request", "PromoteRcStep"),
-    "publish": ("release_ledger.workflows.publish", "PublishStep"),
+    "collect": ("release_ledger.workflows.collect.step", "CollectStep"),
+    "update_spec": ("release_ledger.workflows.spec.step", "SpecStep"),
+    "promote_dev": ("release_ledger.workflows.promote.step", "PromoteDevStep"),
+    "open_pr": ("release_ledger.workflows.pulls.step", "OpenPrStep"),
+    "promote_rc": ("release_ledger.workflows.pulls.step", "PromoteRcStep"),
+    "publish": ("release_ledger.workflows.publish.step", "PublishStep"),
 }
 
 
@@ -36,7 +36,7 @@ def register_all() -> None:
 def before_step(ctx: StepContext) -> None:
     """Before each step: a hand edit of the catalogue after the spec step is recorded and the
     derived files (README table, model_specs_output.json, diff) are regenerated from it."""
-    from release_ledger.workflows.spec import notice_manual_edit
+    from release_ledger.workflows.spec.step import notice_manual_edit
 
     if ctx.step == "publish":
         # By publish the release's files are committed and merged, and publish's tidy-up puts

@@ -210,7 +210,7 @@ def test_every_command_is_documented_in_the_readme(name):
 
 def test_verbose_shows_each_http_answer_without_credentials(tmp_path, monkeypatch):
     """-v says each HTTP answer (method, URL, status) and never the token."""
-    from release_ledger.workflows.sandbox.build import build_sandbox
+    from release_ledger.sandbox.build import build_sandbox
 
     monkeypatch.setenv("GH_PAT", "ghp_" + "S3cr3t" * 6)
     repo = build_sandbox(tmp_path / "sandbox")
@@ -242,7 +242,7 @@ def test_unreachable_github_says_each_retry_and_ends_in_one_sentence(product, mo
 def test_dry_run_writes_no_file_anywhere(tmp_path, monkeypatch):
     """advance --dry-run leaves the checkout, the remote, the registries and the caches as they were."""
     import hashlib
-    from release_ledger.workflows.sandbox.build import build_sandbox
+    from release_ledger.sandbox.build import build_sandbox
 
     repo = build_sandbox(tmp_path / "sandbox")
     assert run(repo, "start", "--increment", "minor").exit_code == 0

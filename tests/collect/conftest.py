@@ -10,10 +10,10 @@ import pytest
 
 from release_ledger.adapters.github import GitHubClient
 from release_ledger.adapters.http import set_testing
-from release_ledger.adapters.sandbox import github_transport
-from release_ledger.workflows.sandbox.ci_dataset import write_dataset
+from release_ledger.sandbox.transport import github_transport
+from release_ledger.sandbox.ci_dataset import write_dataset
 
-PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
+PRODUCT = Path(__file__).resolve().parents[2] / "sandbox" / "product"
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from release_ledger.workflows import ci_results
-from release_ledger.workflows.ci_results import BadArtifact
-from release_ledger.workflows.sandbox.ci_dataset import CiModel, artifact_zip, job_log
+from release_ledger.workflows.collect import results as ci_results
+from release_ledger.workflows.collect.results import BadArtifact
+from release_ledger.sandbox.ci_dataset import CiModel, artifact_zip, job_log
 
 LLAMA = CiModel("tt-transformers", "Llama-3.1-8B-Instruct", "N150")
 GALAXY = CiModel("llama3-70b-galaxy", "Llama-3.3-70B-Instruct", "GALAXY", "galaxy")

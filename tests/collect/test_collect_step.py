@@ -11,14 +11,14 @@ import pytest
 
 from release_ledger.engine.runner import advance
 from release_ledger.ledger import Ledger
-from release_ledger.workflows.collect import CiResultsWritten, ModelsCiCollected
-from release_ledger.workflows.last_good import load_last_good
+from release_ledger.workflows.collect.step import CiResultsWritten, ModelsCiCollected
+from release_ledger.workflows.collect.last_good import load_last_good
 from release_ledger.workflows.config import Config
 from release_ledger.workflows.services import Services
 from release_ledger.workflows.start import start
 from release_ledger.workflows.steps import register_all
 
-PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
+PRODUCT = Path(__file__).resolve().parents[2] / "sandbox" / "product"
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_resume_after_a_kill_keeps_the_runs_the_killed_attempt_selected(release)
     from release_ledger.engine.events import StepStarted
     from release_ledger.engine.releases import load_state
     from release_ledger.engine.step import StepContext
-    from release_ledger.workflows.collect import WRITE_KEY
+    from release_ledger.workflows.collect.step import WRITE_KEY
 
     ledger, repo, services = release
     # What a killed attempt left: the intent names runs 290..298 only (299 "landed later").

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from release_ledger.workflows.ci_collector import Collector, summary_lines
-from release_ledger.workflows.last_good import LAST_GOOD_KEYS, span, targets_from_specs
+from release_ledger.workflows.collect.collector import Collector, summary_lines
+from release_ledger.workflows.collect.last_good import LAST_GOOD_KEYS, span, targets_from_specs
 from release_ledger.workflows.errors import CollectError
-from release_ledger.workflows.model_spec import load_catalogue
+from release_ledger.workflows.spec.catalogue import load_catalogue
 
-PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
+PRODUCT = Path(__file__).resolve().parents[2] / "sandbox" / "product"
 
 
 REPO, WORKFLOW = "tenstorrent/tt-shield", "on-nightly.yml"
@@ -116,7 +116,7 @@ def test_max_runs_counts_completed_runs_only(make_client, tmp_path):
 
 def test_ci_run_id_selects_that_run_only(make_client, tmp_path, targets):
     """--ci-run-id reads one run: the span is that run and older data is not used."""
-    from release_ledger.workflows.sandbox.ci_dataset import run_id_of
+    from release_ledger.sandbox.ci_dataset import run_id_of
 
     collection = run_collect(make_client(), tmp_path, targets, ci_run_id=run_id_of(296))
     assert span(collection.runs) == (296, 296)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from release_ledger.adapters.image_factory import build_image
 from release_ledger.adapters.image_ref import ImageRef
-from release_ledger.adapters.oci_layout import OciLayout
+from release_ledger.adapters.registry.oci_layout import OciLayout
 
 root = Path(os.environ["PROMOTE_TEST_LAYOUTS"])
 Path(os.environ["PROMOTE_TEST_RECORD"]).write_text(json.dumps({

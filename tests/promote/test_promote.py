@@ -11,9 +11,9 @@ from release_ledger.adapters.image_ref import ImageRef
 from release_ledger.engine.events import StepStarted
 from .support import CI, MEDIA, PRODUCT, TT, Spec, entry
 from release_ledger.workflows.errors import PromotionError
-from release_ledger.workflows.promote import plan_promotion, promote_images
-from release_ledger.workflows.promotion_events import DestinationInspected, ImagePromoted, ImagesWaived
-from release_ledger.workflows.promotion_plan import plan_dev
+from release_ledger.workflows.promote.step import plan_promotion, promote_images
+from release_ledger.workflows.promote.events import DestinationInspected, ImagePromoted, ImagesWaived
+from release_ledger.workflows.promote.plan import plan_dev
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"
 DEV = DST.replace("-release-", "-dev-")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .support import CI, MEDIA, PRODUCT, TT, TT_OTHER, Spec, entry
-from release_ledger.workflows.promotion_plan import DevRecord, dev_name, plan_dev, plan_rc, release_name
+from release_ledger.workflows.promote.plan import DevRecord, dev_name, plan_dev, plan_rc, release_name
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"
 DEV_DST = DST.replace("-release-", "-dev-")

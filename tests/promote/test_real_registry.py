@@ -10,11 +10,11 @@ import pytest
 
 from release_ledger.engine.events import StateChanged
 from .support import TT, Spec, entry
-from release_ledger.workflows.promote import plan_promotion, promote_images
-from release_ledger.workflows.promotion_events import ImagePromoted, ImageRolledBack
-from release_ledger.workflows.promotion_plan import plan_dev
-from release_ledger.workflows.rollback import run_rollback
-from release_ledger.workflows.verify_images import verify_images
+from release_ledger.workflows.promote.step import plan_promotion, promote_images
+from release_ledger.workflows.promote.events import ImagePromoted, ImageRolledBack
+from release_ledger.workflows.promote.plan import plan_dev
+from release_ledger.workflows.promote.rollback import run_rollback
+from release_ledger.workflows.promote.verify import verify_images
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))
 from registry_server import RegistryServer  # noqa: E402

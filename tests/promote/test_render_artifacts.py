@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from release_ledger.workflows.render_artifacts import (COPIED, EXISTING_WITH_CI, EXISTING_WITHOUT_CI, TO_BUILD,
+from release_ledger.workflows.render.artifacts import (COPIED, EXISTING_WITH_CI, EXISTING_WITHOUT_CI, TO_BUILD,
                                         ArtifactRow, render_json, render_markdown)
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -8,7 +8,7 @@ from release_ledger.engine.errors import Waiting
 from release_ledger.engine.registry import register_step
 from release_ledger.engine.runner import advance
 from .support import CI, PRODUCT, TT, Spec, entry
-from release_ledger.workflows.promote import PromoteDevStep
+from release_ledger.workflows.promote.step import PromoteDevStep
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"
 DEV = DST.replace("-release-", "-dev-")

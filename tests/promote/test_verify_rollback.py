@@ -9,11 +9,11 @@ from release_ledger.engine.errors import TransitionRefused
 from release_ledger.engine.events import StateChanged, StepStarted, StepSucceeded
 from .support import CI, PRODUCT, TT, Spec, entry
 from release_ledger.workflows.errors import PromotionError
-from release_ledger.workflows.promote import plan_promotion, promote_images
-from release_ledger.workflows.promotion_events import ImagePromoted, ImageRolledBack, PromotionRolledBack
-from release_ledger.workflows.promotion_plan import plan_dev
-from release_ledger.workflows.rollback import run_rollback
-from release_ledger.workflows.verify_images import check_release, verify_images
+from release_ledger.workflows.promote.step import plan_promotion, promote_images
+from release_ledger.workflows.promote.events import ImagePromoted, ImageRolledBack, PromotionRolledBack
+from release_ledger.workflows.promote.plan import plan_dev
+from release_ledger.workflows.promote.rollback import run_rollback
+from release_ledger.workflows.promote.verify import check_release, verify_images
 
 DST = f"{PRODUCT}:0.4.0-e95ffa5-48eba14"
 DEV = DST.replace("-release-", "-dev-")
@@ -174,7 +174,7 @@ def test_killed_copy_is_reconciled(world):
     """A copy that landed before a kill is recorded on resume, not copied again."""
     from release_ledger.adapters.copy import copy_image
     from release_ledger.adapters.image_ref import ImageRef
-    from release_ledger.workflows.promotion_events import DestinationInspected
+    from release_ledger.workflows.promote.events import DestinationInspected
 
     digest = world.push(SRC, seed=1)
     key = f"promote:{DEV}@{digest}"
@@ -191,7 +191,7 @@ def test_killed_copy_is_reconciled(world):
 
 def test_killed_rollback_is_reconciled(dev_promoted):
     """A rollback killed after it removed a tag records it on resume instead of acting again."""
-    from release_ledger.workflows.promotion_events import ImagePromoted as Promoted
+    from release_ledger.workflows.promote.events import ImagePromoted as Promoted
 
     [ev] = dev_promoted.events(Promoted)
     ref = ImageRef.parse(DEV)

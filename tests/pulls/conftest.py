@@ -69,9 +69,9 @@ def release(tmp_path: Path, checkout: Path, remote: Path, github: FakeGitHub,
     from release_ledger.engine.registry import register_step
     from release_ledger.ledger import Ledger
     from release_ledger.workflows.config import Config, GitHubConfig, RegistryConfig
-    from release_ledger.workflows.promotion_events import ImagesWaived
-    from release_ledger.workflows.publish import PublishStep
-    from release_ledger.workflows.pull_request import OpenPrStep, PromoteRcStep
+    from release_ledger.workflows.promote.events import ImagesWaived
+    from release_ledger.workflows.publish.step import PublishStep
+    from release_ledger.workflows.pulls.step import OpenPrStep, PromoteRcStep
     from release_ledger.workflows.services import Services
 
     monkeypatch.setenv("GH_PAT", TOKEN)

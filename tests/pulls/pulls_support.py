@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from release_ledger.adapters.sandbox import github_repo as store
+from release_ledger.sandbox import github_repo as store
 
 REPO = "tenstorrent/tt-inference-server"
 TOKEN = "ghp_test_token_never_shown"
@@ -45,7 +45,7 @@ class FakeGitHub:
 
     def transport(self) -> httpx.BaseTransport:
         """The sandbox's own transport (adapters.sandbox.github_transport), faults first."""
-        from release_ledger.adapters.sandbox import github_transport
+        from release_ledger.sandbox.transport import github_transport
 
         sandbox = github_transport(self.root)
         return httpx.MockTransport(lambda r: self.answer(r, sandbox.handle_request))

@@ -6,7 +6,7 @@ import pytest
 
 from release_ledger.adapters.errors import Unauthorized
 from release_ledger.adapters.github_repo import GitHubRepo
-from release_ledger.adapters.sandbox.github_repo import close_pull
+from release_ledger.sandbox.github_repo import close_pull
 
 from pulls_support import TOKEN, recorded  # noqa: E402  (pytest puts this folder on sys.path)
 

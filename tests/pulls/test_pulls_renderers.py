@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from release_ledger.workflows.render_notes import CiRun, NotesInput, PublishedImage, parse_diff, render_notes
-from release_ledger.workflows.render_pr_body import MAX_BODY, render_pr_body
+from release_ledger.workflows.render.notes import CiRun, NotesInput, PublishedImage, parse_diff, render_notes
+from release_ledger.workflows.render.pr_body import MAX_BODY, render_pr_body
 
 GOLDEN = Path(__file__).parent / "golden"
 DEV = "ghcr.io/tenstorrent/tt-inference-server/vllm-tt-metal-src-release-ubuntu-22.04-amd64"

@@ -6,7 +6,7 @@ import pytest
 
 from release_ledger.adapters.errors import GitError, Unauthorized
 from release_ledger.adapters.git import Git
-from release_ledger.adapters.sandbox.github_repo import close_pull, merge_pull
+from release_ledger.sandbox.github_repo import close_pull, merge_pull
 from release_ledger.engine.errors import Waiting
 from release_ledger.workflows.errors import WorkflowError
 
@@ -179,7 +179,7 @@ def test_tag_at_another_commit_is_refused(release, sh) -> None:
 
 def test_metadata_names_the_newest_run_the_collect_step_recorded(release) -> None:
     """The run ids come from ModelsCiCollected when collect recorded it, newest run first."""
-    from release_ledger.workflows.collect import ModelsCiCollected
+    from release_ledger.workflows.collect.step import ModelsCiCollected
 
     runs = [{"id": 19400000000, "number": 294, "url": "https://example.invalid/294"},
             {"id": 19339722549, "number": 293, "url": "https://example.invalid/293"}]
@@ -221,7 +221,7 @@ from release_ledger.engine.runner import advance
 from release_ledger.engine.registry import register_step
 from release_ledger.ledger import Ledger
 from release_ledger.workflows.config import Config, GitHubConfig
-from release_ledger.workflows.pull_request import OpenPrStep
+from release_ledger.workflows.pulls.step import OpenPrStep
 from release_ledger.workflows.services import Services
 repo, url, cache = sys.argv[1:4]
 register_step(OpenPrStep())

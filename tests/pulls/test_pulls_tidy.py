@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from release_ledger.adapters.sandbox.github_repo import merge_pull
+from release_ledger.sandbox.github_repo import merge_pull
 from release_ledger.commands.main import cli
 from release_ledger.ledger import Ledger
 from pulls_support import GIT_ENV, REPO, VERSION
@@ -44,7 +44,7 @@ def up_to_publish(root: Path, before_publish: Callable[[Path], None] | None = No
 
     Returns the product checkout.
     """
-    from release_ledger.workflows.sandbox.build import build_sandbox
+    from release_ledger.sandbox.build import build_sandbox
 
     repo = build_sandbox(root)
     release("--repo", str(repo), "start", "--increment", "minor")

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from release_ledger.adapters.http import set_testing
-from release_ledger.adapters.oci_layout import OciLayout
+from release_ledger.adapters.registry.oci_layout import OciLayout
 
 from registry_server import PASSWORD, USER, RegistryServer, free_port, http_registry
 

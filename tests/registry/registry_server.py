@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from release_ledger.adapters.registry import HttpRegistry
-from release_ledger.adapters.registry_auth import Credentials
+from release_ledger.adapters.registry.http import HttpRegistry
+from release_ledger.adapters.registry.auth import Credentials
 
 BINARY = "/usr/bin/docker-registry"
 USER, PASSWORD = "promoter", "s3cret-pass"  # the htpasswd / token-server login of the tests

@@ -7,7 +7,7 @@ import pytest
 from release_ledger.adapters.copy import copy_image
 from release_ledger.adapters.errors import Unauthorized
 from release_ledger.adapters.image_factory import build_image
-from release_ledger.adapters.registry_auth import Credentials
+from release_ledger.adapters.registry.auth import Credentials
 
 from registry_server import PASSWORD, USER, http_registry
 

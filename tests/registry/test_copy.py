@@ -9,7 +9,7 @@ import pytest
 
 from release_ledger.adapters.copy import CopyError, copy_image, plan_copy, resolve
 from release_ledger.adapters.image_factory import build_image, build_index
-from release_ledger.adapters.oci_layout import OciLayout
+from release_ledger.adapters.registry.oci_layout import OciLayout
 
 from registry_server import http_registry
 

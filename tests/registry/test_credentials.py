@@ -11,7 +11,7 @@ import pytest
 
 from release_ledger.adapters.credentials import credentials_for
 from release_ledger.adapters.errors import CredentialError
-from release_ledger.adapters.registry_auth import Credentials
+from release_ledger.adapters.registry.auth import Credentials
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from release_ledger.adapters.copy import copy_image
 from release_ledger.adapters.errors import RateLimited, ServerError
 from release_ledger.adapters.image_factory import build_image
-from release_ledger.adapters.registry import HttpRegistry
+from release_ledger.adapters.registry.http import HttpRegistry
 
 from registry_server import http_registry
 

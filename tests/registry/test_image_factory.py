@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from release_ledger.adapters.image_factory import build_image, build_index, stable_seed
-from release_ledger.adapters.oci_layout import OciLayout
+from release_ledger.adapters.registry.oci_layout import OciLayout
 
 
 def test_same_seed_same_digest(tmp_path):

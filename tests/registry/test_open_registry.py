@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from release_ledger.adapters.oci_layout import OciLayout
-from release_ledger.adapters.registry import HttpRegistry, InsecureRegistry, open_registry
+from release_ledger.adapters.registry.oci_layout import OciLayout
+from release_ledger.adapters.registry import InsecureRegistry
+from release_ledger.adapters.registry.factory import open_registry
+from release_ledger.adapters.registry.http import HttpRegistry
 
 
 def test_oci_layout_url_opens_a_layout(tmp_path):

@@ -95,7 +95,7 @@ class GitHubServer:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The sandbox handlers' answer (recorded CI first, then pulls/releases), else a 404."""
-        from release_ledger.adapters.sandbox import github_ci, github_repo
+        from release_ledger.sandbox import github_ci, github_repo
 
         response = github_ci.handle(request, self.root, storage_url=self.storage_url)
         if response is None:
@@ -315,9 +315,9 @@ def build_template(root: Path) -> Path:
     """Dataset, product + bare remote, and a seeded registry storage under `root` (once)."""
     from release_ledger.adapters.image_factory import build_image
     from release_ledger.adapters.image_ref import ImageRef
-    from release_ledger.adapters.registry import HttpRegistry
-    from release_ledger.workflows.sandbox.build import build_product
-    from release_ledger.workflows.sandbox.ci_dataset import write_dataset
+    from release_ledger.adapters.registry.http import HttpRegistry
+    from release_ledger.sandbox.build import build_product
+    from release_ledger.sandbox.ci_dataset import write_dataset
 
     root.mkdir(parents=True, exist_ok=True)
     images = write_dataset(root / "github")
@@ -437,7 +437,7 @@ class World:
 
     def merge_open_pulls(self) -> list[int]:
         """Press "Merge" on every open PR, as a reviewer would (real merge commits in the remote)."""
-        from release_ledger.adapters.sandbox.github_repo import merge_pull
+        from release_ledger.sandbox.github_repo import merge_pull
 
         numbers = [p["number"] for p in self.store().get("repos", {}).get(PRODUCT_REPO, {})
                    .get("pulls", []) if p["state"] == "open"]

@@ -20,15 +20,15 @@ from release_ledger.adapters.errors import AdapterError
 from release_ledger.adapters.image_ref import ImageRef
 from release_ledger.engine.errors import EngineError
 from release_ledger.ledger.errors import LedgerError
-from release_ledger.workflows import ci_results
+from release_ledger.workflows.collect import results as ci_results
 from release_ledger.workflows.config import load_config, parse_config
-from release_ledger.workflows.model_spec import parse_catalogue
+from release_ledger.workflows.spec.catalogue import parse_catalogue
 
 OURS = (AdapterError, EngineError, LedgerError)
 EXAMPLES = 1500 if os.environ.get("RELIABILITY_FULL") else 150
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
-CATALOGUE = (Path(__file__).parents[2] / "workflows" / "sandbox" / "product" / "workflows"
+CATALOGUE = (Path(__file__).parents[2] / "sandbox" / "product" / "workflows"
              / "model_spec.py").read_text()
 
 json_values = st.recursive(

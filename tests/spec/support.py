@@ -9,9 +9,9 @@ from typing import Any
 
 from release_ledger.engine.releases import load_state
 from release_ledger.engine.step import StepContext
-from release_ledger.workflows.model_spec import load_catalogue
+from release_ledger.workflows.spec.catalogue import load_catalogue
 
-PRODUCT = Path(__file__).resolve().parents[2] / "workflows" / "sandbox" / "product"
+PRODUCT = Path(__file__).resolve().parents[2] / "sandbox" / "product"
 GOLDEN = Path(__file__).parent / "golden"
 VERSION = "0.4.0"
 SHIELD = "https://github.com/tenstorrent/tt-shield/actions/runs"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 
 from .support import PRODUCT, TT_A, entry, sample_last_good
-from release_ledger.workflows.catalogue_edit import pin_commit, status_for, update_catalogue
-from release_ledger.workflows.model_spec import parse_catalogue
+from release_ledger.workflows.spec.edit import pin_commit, status_for, update_catalogue
+from release_ledger.workflows.spec.catalogue import parse_catalogue
 
 SOURCE = (PRODUCT / "workflows" / "model_spec.py").read_text(encoding="utf-8")
 

@@ -6,7 +6,7 @@ import pytest
 
 from .support import PRODUCT
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.model_spec import (
+from release_ledger.workflows.spec.catalogue import (
     default_docker_image,
     load_catalogue,
     parse_catalogue,
@@ -137,7 +137,7 @@ def test_undefined_impl_name_is_an_error():
 def test_duplicate_model_id_is_an_error():
     """Two templates expanding to the same model_id are refused, naming both lines."""
     source = _source().replace('weights=["Qwen/Qwen3-8B"]', 'weights=["meta-llama/Llama-3.1-8B-Instruct"]')
-    from release_ledger.workflows.model_spec import expand
+    from release_ledger.workflows.spec.catalogue import expand
 
     with pytest.raises(CatalogueError, match="already defined by the template at line"):
         expand(parse_catalogue(source, "m.py"), "0.3.0")

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from .support import PRODUCT, golden, sample_last_good
-from release_ledger.workflows.catalogue_edit import update_catalogue
+from release_ledger.workflows.spec.edit import update_catalogue
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.model_spec import expand, parse_catalogue
-from release_ledger.workflows.render_diff import diff_rows, render_models_diff
-from release_ledger.workflows.render_readme import TABLE_HEADER, render_model_table, replace_model_table
-from release_ledger.workflows.render_specs_output import render_specs_output
+from release_ledger.workflows.spec.catalogue import expand, parse_catalogue
+from release_ledger.workflows.render.diff import diff_rows, render_models_diff
+from release_ledger.workflows.render.readme import TABLE_HEADER, render_model_table, replace_model_table
+from release_ledger.workflows.render.specs_output import render_specs_output
 
 SOURCE = (PRODUCT / "workflows" / "model_spec.py").read_text(encoding="utf-8")
 README = (PRODUCT / "README.md").read_text(encoding="utf-8")

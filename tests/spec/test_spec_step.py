@@ -11,7 +11,7 @@ from release_ledger.engine.releases import load_state
 from release_ledger.engine.runner import advance
 from .support import VERSION, context, golden, snapshot
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.spec import (
+from release_ledger.workflows.spec.step import (
     CatalogueEditedByHand,
     DerivedFilesRegenerated,
     SpecFileWritten,

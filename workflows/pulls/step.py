@@ -22,7 +22,7 @@ from release_ledger.engine.errors import Waiting
 from release_ledger.engine.events import Event
 from release_ledger.engine.step import Outcome, Plan, StepContext
 from release_ledger.workflows.errors import WorkflowError
-from release_ledger.workflows.render_pr_body import render_pr_body
+from release_ledger.workflows.render.pr_body import render_pr_body
 
 PRE_RELEASE, RELEASE = "pre_release", "release"
 DIFF_FILE = "release_models_diff.md"
@@ -405,7 +405,7 @@ class PromoteRcStep:
         """The image promotion of the promote step (`workflows.promote.promote_images`)."""
         if self._promote is not None:
             return self._promote(ctx, stage)
-        from release_ledger.workflows.promote import promote_images
+        from release_ledger.workflows.promote.step import promote_images
 
         return promote_images(ctx, stage)
 

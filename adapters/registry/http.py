@@ -1,118 +1,30 @@
-"""The OCI distribution client (DESIGN §6) and the `Registry` protocol both backends implement.
+"""The OCI distribution client (DESIGN §6): `HttpRegistry`, the `Registry` protocol over httpx.
 
-`HttpRegistry` speaks the distribution API over a caller-built `httpx.Client`; `OciLayout`
-(adapters/oci_layout.py) serves the same protocol from image-layout directories. `open_registry`
-picks one from a `[registries."host"] url` value (DESIGN §9).
-
-Rules every method keeps (DOMAIN §7.2): `None`/`False` means the registry said the thing is absent
-(404); a refusal raises `Unauthorized`, a throttle `RateLimited`, a fault `ServerError`; bytes
-that do not hash to their digest raise `DigestMismatch`. Digests are computed from the bytes; the
-`Docker-Content-Digest` header is only cross-checked.
+It speaks the distribution API over a caller-built `httpx.Client`. Digests are computed from the
+bytes; the `Docker-Content-Digest` header is only cross-checked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
-import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
 
-from release_ledger.adapters.errors import AdapterError, DigestMismatch, HttpError, NotFound
+from release_ledger.adapters.errors import DigestMismatch, HttpError, NotFound
 from release_ledger.adapters.http import RetryPolicy, check_response, connection_error, error_for, redact, retrying
 from release_ledger.adapters.image_ref import is_digest
 from release_ledger.adapters.manifest import (MANIFEST_TYPES, Descriptor, Manifest, media_type_of,
                                sha256_digest)
-from release_ledger.adapters.registry_auth import Credentials, RegistryAuth
+from release_ledger.adapters.registry import CHUNK, BlobOpener, ChunkReader, InsecureRegistry, is_loopback
+from release_ledger.adapters.registry.auth import Credentials, RegistryAuth
 
-__all__ = ["Registry", "HttpRegistry", "Manifest", "Descriptor", "BlobOpener", "open_registry",
-           "InsecureRegistry", "CHUNK", "ChunkReader"]
-
-CHUNK = 1 << 20  # 1 MiB: the unit every blob is streamed in; bounds memory per transfer
 ACCEPT = ", ".join(MANIFEST_TYPES)
 _TEMPORARY = {408, 425, 429}
-
-BlobOpener = Callable[[], AbstractContextManager[IO[bytes]]]
-
-
-class InsecureRegistry(AdapterError):
-    """A plain-HTTP registry URL whose host is not a loopback address."""
-
-
-@runtime_checkable
-class Registry(Protocol):
-    """What promotion needs from a registry; HTTP and OCI layout backends both provide it."""
-
-    key: str  # identity of the storage: equal keys mean blobs can be mounted across repositories
-
-    def get_manifest(self, repo: str, ref: str) -> Manifest | None: ...
-    def head_manifest(self, repo: str, ref: str) -> Descriptor | None: ...
-    def has_blob(self, repo: str, digest: str) -> bool: ...
-    def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool: ...
-    def upload_blob(self, repo: str, digest: str, size: int, open_stream: BlobOpener) -> None: ...
-    def open_blob(self, repo: str, digest: str) -> AbstractContextManager[IO[bytes]]: ...
-    def put_manifest(self, repo: str, ref: str, data: bytes, media_type: str) -> str: ...
-    def delete_tag(self, repo: str, tag: str) -> bool: ...
-    def delete_manifest(self, repo: str, digest: str) -> None: ...
-    def list_tags(self, repo: str) -> list[str]: ...
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a host name (without port) is this machine: localhost or a loopback address."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def open_registry(url_or_layout: str, host: str, client: httpx.Client | None = None, *,
-                  credentials: Credentials | None | bool = True, push: bool = False,
-                  max_wait: float = 300.0, concurrency: int = 4) -> Registry:
-    """The backend for one registry host from its configured URL (`https://..`, `oci-layout:DIR`).
-
-    `credentials=True` looks them up for `host` (adapters.credentials); `push=True` asks Bearer
-    token servers for pull,push (a promotion destination) instead of pull.
-    """
-    if url_or_layout.startswith("oci-layout:"):
-        from release_ledger.adapters.oci_layout import OciLayout
-
-        return OciLayout(Path(url_or_layout.removeprefix("oci-layout:")))
-    if credentials is True:
-        from release_ledger.adapters.credentials import credentials_for
-
-        credentials = credentials_for(host)
-    client = client or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)
-    return HttpRegistry(client, url_or_layout, credentials or None, push=push,
-                        max_wait=max_wait, concurrency=concurrency)
-
-
-class ChunkReader:
-    """A file-like view (`read(n)`) over a streamed response body, one chunk buffered at most."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks, self._buf = chunks, b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buf += chunk
-        if n < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out
 
 
 class HttpRegistry:
@@ -249,7 +161,8 @@ class HttpRegistry:
                 return []
             check_response(resp)
             tags.extend(resp.json().get("tags") or [])
-            url = _next_link(resp)
+            nxt = resp.links.get("next", {}).get("url")  # `Link: <...>; rel="next"`
+            url = resp.request.url.join(nxt) if nxt else None
         return sorted(set(tags))
 
     # -- blobs ------------------------------------------------------------------------------
@@ -332,9 +245,3 @@ class HttpRegistry:
             self._send_once("DELETE", self._location(resp)).close()
         except HttpError:
             pass
-
-
-def _next_link(resp: httpx.Response) -> httpx.URL | None:
-    """The `Link: <...>; rel="next"` page, resolved against the request URL."""
-    match = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', resp.headers.get("link", ""))
-    return resp.request.url.join(match.group(1)) if match else None

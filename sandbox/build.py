@@ -54,7 +54,7 @@ def seed_registry(layout_root: Path, images: list[str]) -> int:
     """Write a small deterministic OCI image for each reference into the host's layout."""
     from release_ledger.adapters.image_factory import build_image
     from release_ledger.adapters.image_ref import ImageRef
-    from release_ledger.adapters.oci_layout import OciLayout
+    from release_ledger.adapters.registry.oci_layout import OciLayout
 
     registries: dict[str, OciLayout] = {}
     for text in images:
@@ -67,7 +67,7 @@ def seed_registry(layout_root: Path, images: list[str]) -> int:
 
 def build_sandbox(root: Path) -> Path:
     """Lay out the whole sandbox under `root`; return the product checkout."""
-    from release_ledger.workflows.sandbox.ci_dataset import write_dataset
+    from release_ledger.sandbox.ci_dataset import write_dataset
 
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from release_ledger.workflows.model_spec import ModelSpec
+from release_ledger.workflows.spec.catalogue import ModelSpec
 
 OUTPUT_FILE = "model_specs_output.json"  # at the target's root, as upstream (DESIGN §8)
 

@@ -30,11 +30,11 @@ from release_ledger.adapters.image_ref import ImageRef
 from release_ledger.engine.events import parse_event
 from release_ledger.engine.step import Outcome, Plan
 from release_ledger.workflows.errors import PromotionError
-from release_ledger.workflows.promotion_events import (BuildCommandRan, DestinationInspected, ImagePromoted,
+from release_ledger.workflows.promote.events import (BuildCommandRan, DestinationInspected, ImagePromoted,
                                         ImagesNeedBuild, ImagesWaived)
-from release_ledger.workflows.promotion_history import StagePromotion, fold
-from release_ledger.workflows.promotion_plan import DEV, RC, Destination, DevRecord, plan_dev, plan_rc
-from release_ledger.workflows.render_artifacts import (COPIED, EXISTING_WITH_CI, EXISTING_WITHOUT_CI,
+from release_ledger.workflows.promote.history import StagePromotion, fold
+from release_ledger.workflows.promote.plan import DEV, RC, Destination, DevRecord, plan_dev, plan_rc
+from release_ledger.workflows.render.artifacts import (COPIED, EXISTING_WITH_CI, EXISTING_WITHOUT_CI,
                                         SUMMARY_FILES, TO_BUILD, ArtifactRow, render_json,
                                         render_markdown)
 
@@ -96,8 +96,8 @@ def dev_records(live_dev: StagePromotion) -> list[DevRecord]:
 
 def dev_inputs(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
     """The catalogue (already at the new version) and this release's last-good entries."""
-    from release_ledger.workflows.last_good import load_last_good
-    from release_ledger.workflows.model_spec import load_catalogue
+    from release_ledger.workflows.collect.last_good import load_last_good
+    from release_ledger.workflows.spec.catalogue import load_catalogue
 
     config = getattr(ctx.services, "config", None)
     kwargs = {"release_repo": config.images.release_repo} if config is not None else {}

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from release_ledger.adapters.errors import HttpError, NotFound, RateLimited, Unauthorized
-from release_ledger.workflows import ci_results
-from release_ledger.workflows.ci_results import BadArtifact
+from release_ledger.workflows.collect import results as ci_results
+from release_ledger.workflows.collect.results import BadArtifact
 from release_ledger.workflows.errors import CollectError
-from release_ledger.workflows.last_good import (
+from release_ledger.workflows.collect.last_good import (
     Target,
     choose_last_good,
     is_eligible,

@@ -9,7 +9,7 @@ byte before and after it is kept.
 from __future__ import annotations
 
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.model_spec import (
+from release_ledger.workflows.spec.catalogue import (
     DEFAULT_RELEASE_REPO,
     DEFAULT_STATUS,
     Catalogue,

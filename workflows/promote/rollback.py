@@ -18,9 +18,9 @@ from release_ledger.adapters.image_ref import ImageRef
 from release_ledger.adapters.manifest import Manifest, sha256_digest
 from release_ledger.engine.events import parse_event
 from release_ledger.workflows.errors import PromotionError
-from release_ledger.workflows.promotion_events import DestinationInspected, ImageRolledBack, PromotionRolledBack
-from release_ledger.workflows.promotion_history import StagePromotion, fold, latest_live
-from release_ledger.workflows.verify_images import ABSENT, current_digest
+from release_ledger.workflows.promote.events import DestinationInspected, ImageRolledBack, PromotionRolledBack
+from release_ledger.workflows.promote.history import StagePromotion, fold, latest_live
+from release_ledger.workflows.promote.verify import ABSENT, current_digest
 
 RESTORE, DELETE, NOTHING = "restore", "delete", "nothing"
 

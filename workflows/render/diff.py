@@ -11,8 +11,8 @@ from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
 
-from release_ledger.workflows.catalogue_edit import TemplateUpdate
-from release_ledger.workflows.model_spec import Catalogue, ModelSpecTemplate, model_name_of
+from release_ledger.workflows.spec.edit import TemplateUpdate
+from release_ledger.workflows.spec.catalogue import Catalogue, ModelSpecTemplate, model_name_of
 
 DIFF_FILE = "release_models_diff.md"
 TITLE = "# Model Spec Release Updates"

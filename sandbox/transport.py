@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-_HANDLERS = ("release_ledger.adapters.sandbox.github_ci", "release_ledger.adapters.sandbox.github_repo")
+_HANDLERS = ("release_ledger.sandbox.github_ci", "release_ledger.sandbox.github_repo")
 
 
 def github_transport(root: Path) -> httpx.BaseTransport:

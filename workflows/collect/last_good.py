@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release_ledger.workflows import ci_results
+from release_ledger.workflows.collect import results as ci_results
 from release_ledger.workflows.errors import CollectError
 
 # DOMAIN.md §2: the exact keys of a last-good entry, in this order.

@@ -8,7 +8,7 @@ from typing import Any
 
 def merge_open_pulls(services: Any, root: Path) -> list[int]:
     """Merge every open PR of the product repo in the sandbox (real merge commits in the remote)."""
-    from release_ledger.adapters.sandbox.github_repo import merge_pull
+    from release_ledger.sandbox.github_repo import merge_pull
 
     repo = services.config.github.repo
     client = services.github_client()

@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 from pydantic import BaseModel, ConfigDict
 
-from release_ledger.workflows.model_spec import (
+from release_ledger.workflows.spec.catalogue import (
     CATALOGUE_PATH,
     KNOWN_DEVICES,
     Catalogue,

@@ -21,13 +21,13 @@ from release_ledger.adapters.files import write_atomic
 from release_ledger.adapters.git import Git
 from release_ledger.engine.events import Event, parse_event
 from release_ledger.engine.step import Outcome, Plan, StepContext
-from release_ledger.workflows.promotion_events import ImagesNeedBuild
-from release_ledger.workflows.promotion_history import fold
-from release_ledger.workflows.pull_request import (DIFF_FILE, RELEASE, BranchPushed, PullRequestMerged,
+from release_ledger.workflows.promote.events import ImagesNeedBuild
+from release_ledger.workflows.promote.history import fold
+from release_ledger.workflows.pulls.step import (DIFF_FILE, RELEASE, BranchPushed, PullRequestMerged,
                                     ci_runs_used, fetch_commit, gate, is_ledger_file, logs_dir,
                                     release_paths, repo_api, tag_name,
                                     written_by_release)
-from release_ledger.workflows.render_notes import CiRun, NotesInput, PublishedImage, parse_diff, render_notes
+from release_ledger.workflows.render.notes import CiRun, NotesInput, PublishedImage, parse_diff, render_notes
 
 NOTES_FILE = "release_notes.md"
 

@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 from release_ledger.adapters.files import write_atomic
 from release_ledger.engine.events import Event
 from release_ledger.engine.step import Outcome, Plan, StepContext
-from release_ledger.workflows.ci_collector import Collection, Collector, summary_lines
-from release_ledger.workflows.last_good import Target, file_names, render_json, span, targets_from_specs
+from release_ledger.workflows.collect.collector import Collection, Collector, summary_lines
+from release_ledger.workflows.collect.last_good import Target, file_names, render_json, span, targets_from_specs
 
 WRITE_KEY = "collect:write-results"
 
@@ -135,7 +135,7 @@ class CollectStep:
 
     @staticmethod
     def _targets(ctx: StepContext) -> list[Target]:
-        from release_ledger.workflows.model_spec import load_catalogue
+        from release_ledger.workflows.spec.catalogue import load_catalogue
 
         release_repo = ctx.services.config.images.release_repo
         return targets_from_specs(load_catalogue(ctx.repo, release_repo))

@@ -23,10 +23,10 @@ from typing import Any, ClassVar
 from release_ledger.adapters.files import write_atomic
 from release_ledger.engine.events import Event
 from release_ledger.engine.step import Outcome, Plan, StepContext
-from release_ledger.workflows.catalogue_edit import CatalogueUpdate, TemplateUpdate, plan_catalogue, update_catalogue
+from release_ledger.workflows.spec.edit import CatalogueUpdate, TemplateUpdate, plan_catalogue, update_catalogue
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.last_good import load_last_good
-from release_ledger.workflows.model_spec import (
+from release_ledger.workflows.collect.last_good import load_last_good
+from release_ledger.workflows.spec.catalogue import (
     CATALOGUE_PATH,
     DEFAULT_RELEASE_REPO,
     Catalogue,
@@ -34,9 +34,9 @@ from release_ledger.workflows.model_spec import (
     known_devices,
     parse_catalogue,
 )
-from release_ledger.workflows.render_diff import DIFF_FILE, diff_rows, render_models_diff
-from release_ledger.workflows.render_readme import render_model_table, replace_model_table
-from release_ledger.workflows.render_specs_output import OUTPUT_FILE, render_specs_output
+from release_ledger.workflows.render.diff import DIFF_FILE, diff_rows, render_models_diff
+from release_ledger.workflows.render.readme import render_model_table, replace_model_table
+from release_ledger.workflows.render.specs_output import OUTPUT_FILE, render_specs_output
 
 README = "README.md"
 LastGoodLoader = Callable[[Path, str], dict[str, Any]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from release_ledger.workflows.promotion_events import (DestinationInspected, ImagePromoted, ImageRolledBack,
+from release_ledger.workflows.promote.events import (DestinationInspected, ImagePromoted, ImageRolledBack,
                                         ImagesWaived, PromotionRolledBack)
 
 STAGES = ("dev", "rc")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from release_ledger.adapters.image_ref import ImageRef
-from release_ledger.workflows.promotion_history import fold
+from release_ledger.workflows.promote.history import fold
 
 ABSENT = "absent"
 
