@@ -14,7 +14,7 @@ STEPS = {
     "update_spec": ("release_ledger.workflows.spec.step", "SpecStep"),
     "promote_dev": ("release_ledger.workflows.promote.step", "PromoteDevStep"),
     "open_pr": ("release_ledger.workflows.pulls.step", "OpenPrStep"),
-    "promote_rc": ("release_ledger.workflows.pulls.step", "PromoteRcStep"),
+    "promote_rc": ("release_ledger.workflows.promote.rc", "PromoteRcStep"),
     "publish": ("release_ledger.workflows.publish.step", "PublishStep"),
 }
 

@@ -71,7 +71,8 @@ def release(tmp_path: Path, checkout: Path, remote: Path, github: FakeGitHub,
     from release_ledger.workflows.config import Config, GitHubConfig, RegistryConfig
     from release_ledger.workflows.promote.events import ImagesWaived
     from release_ledger.workflows.publish.step import PublishStep
-    from release_ledger.workflows.pulls.step import OpenPrStep, PromoteRcStep
+    from release_ledger.workflows.promote.rc import PromoteRcStep
+    from release_ledger.workflows.pulls.step import OpenPrStep
     from release_ledger.workflows.services import Services
 
     monkeypatch.setenv("GH_PAT", TOKEN)

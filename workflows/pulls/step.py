@@ -1,10 +1,9 @@
-"""The PR steps: `open_pr` (dev-promoted -> pr-open) and `promote_rc` (pr-open -> rc-promoted).
+"""The pull requests of a release, and the `open_pr` step (dev-promoted -> pr-open).
 
 `open_pr` commits exactly the files the release wrote on `pre-release-vX.Y.Z` (branched from
 the dev branch), pushes it with a lease, and opens or updates the PR to dev (DOMAIN §6).
-`promote_rc` waits for that PR to be merged, branches `rc-vX.Y.Z` from its merge commit,
-promotes the images to their `-release-` names, commits the release summary and opens or updates
-the PR to main. Every effect goes through `ctx.effect` with a key derived from the branch, so a
+The helpers here (branches, bodies, pushes, PRs, the merge gate) serve `promote_rc` too
+(workflows/promote/rc.py), which opens the release PR to main. Every effect goes through `ctx.effect` with a key derived from the branch, so a
 re-run (or a run after kill -9) pushes and opens nothing twice (DESIGN §5).
 """
 
@@ -391,51 +390,3 @@ class OpenPrStep:
         ctx.out.line(f"pushed {pushed.branch} at {pushed.commit[:12]}")
         open_pull(ctx, PRE_RELEASE, pushed, cfg.dev_branch)
         return Outcome(done=True)
-
-
-class PromoteRcStep:
-    """`promote_rc`: pr-open -> rc-promoted, once the pre-release PR is merged."""
-
-    trigger = "promote_rc"
-
-    def __init__(self, promote=None):
-        self._promote = promote
-
-    def promote(self, ctx: StepContext, stage: str) -> Outcome:
-        """The image promotion of the promote step (`workflows.promote.promote_images`)."""
-        if self._promote is not None:
-            return self._promote(ctx, stage)
-        from release_ledger.workflows.promote.step import promote_images
-
-        return promote_images(ctx, stage)
-
-    def plan(self, ctx: StepContext) -> Plan:
-        """Check the gate (reading GitHub only) and say what would follow."""
-        cfg = ctx.services.config.github
-        merge, waiting = gate(ctx, PRE_RELEASE, record=False)
-        branch = branch_name(RELEASE, ctx.version)
-        if waiting is not None:
-            return Plan(lines=[waiting.waits_on], waits_on=waiting.waits_on)
-        return Plan(lines=[f"branch {branch} from the merge commit {merge[:12]}",
-                           "promote every dev image to its -release- name by recorded digest",
-                           f"commit {logs_dir(ctx.version)}, push {branch}",
-                           f"open or update the pull request {branch} -> {cfg.main_branch}"],
-                    waits_on=f"a person to merge the PR {branch} -> {cfg.main_branch}")
-
-    def apply(self, ctx: StepContext, plan: Plan) -> Outcome:
-        """Wait for the merge, promote to rc, commit the summary and open the release PR."""
-        cfg, git = ctx.services.config.github, ctx.services.git()
-        merge, waiting = gate(ctx, PRE_RELEASE)
-        if waiting is not None:
-            return waiting
-        fetch_commit(git, cfg.remote, cfg.dev_branch, merge)
-        promoted = self.promote(ctx, "rc")
-        if not promoted.done:
-            return promoted
-        write_body_file(ctx, RELEASE)
-        # Only the release's own folder: the merge commit already holds everything else, and
-        # committing work-tree copies of shared files could revert what others merged to dev.
-        pushed = push_release_branch(ctx, RELEASE, merge, [logs_dir(ctx.version)])
-        ctx.out.line(f"pushed {pushed.branch} at {pushed.commit[:12]}")
-        open_pull(ctx, RELEASE, pushed, cfg.main_branch)
-        return Outcome(done=True, events=promoted.events)
