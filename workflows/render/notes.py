@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+NOTES_FILE = "release_notes.md"  # release_logs/vX.Y.Z/: the GitHub release body
+
 _DIFF_HEADER = ("Impl", "Model Arch", "Weights", "Devices", "TT-Metal Commit Change",
                 "Status Change", "CI Job Link")
 
