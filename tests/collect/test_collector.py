@@ -9,7 +9,7 @@ import pytest
 from release_ledger.workflows.collect.collector import Collector, summary_lines
 from release_ledger.workflows.collect.last_good import LAST_GOOD_KEYS, span, targets_from_specs
 from release_ledger.workflows.errors import CollectError
-from release_ledger.workflows.spec.catalogue import load_catalogue
+from release_ledger.workflows.spec.reader import load_catalogue
 
 PRODUCT = Path(__file__).resolve().parents[2] / "sandbox" / "product"
 

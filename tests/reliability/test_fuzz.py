@@ -22,7 +22,7 @@ from release_ledger.engine.errors import EngineError
 from release_ledger.ledger.errors import LedgerError
 from release_ledger.workflows.collect import results as ci_results
 from release_ledger.workflows.config import load_config, parse_config
-from release_ledger.workflows.spec.catalogue import parse_catalogue
+from release_ledger.workflows.spec.reader import parse_catalogue
 
 OURS = (AdapterError, EngineError, LedgerError)
 EXAMPLES = 1500 if os.environ.get("RELIABILITY_FULL") else 150

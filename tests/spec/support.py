@@ -9,7 +9,7 @@ from typing import Any
 
 from release_ledger.engine.releases import load_state
 from release_ledger.engine.step import StepContext
-from release_ledger.workflows.spec.catalogue import load_catalogue
+from release_ledger.workflows.spec.reader import load_catalogue
 
 PRODUCT = Path(__file__).resolve().parents[2] / "sandbox" / "product"
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,7 +6,7 @@ import difflib
 
 from .support import PRODUCT, TT_A, entry, sample_last_good
 from release_ledger.workflows.spec.edit import pin_commit, status_for, update_catalogue
-from release_ledger.workflows.spec.catalogue import parse_catalogue
+from release_ledger.workflows.spec.reader import parse_catalogue
 
 SOURCE = (PRODUCT / "workflows" / "model_spec.py").read_text(encoding="utf-8")
 

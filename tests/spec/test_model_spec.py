@@ -6,12 +6,8 @@ import pytest
 
 from .support import PRODUCT
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.spec.catalogue import (
-    default_docker_image,
-    load_catalogue,
-    parse_catalogue,
-    read_catalogue,
-)
+from release_ledger.workflows.spec.catalogue import default_docker_image
+from release_ledger.workflows.spec.reader import load_catalogue, parse_catalogue, read_catalogue
 
 RELEASE_REPO = "ghcr.io/tenstorrent/tt-inference-server/vllm-tt-metal-src-release-ubuntu-22.04-amd64"
 

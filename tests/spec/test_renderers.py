@@ -9,7 +9,8 @@ import pytest
 from .support import PRODUCT, golden, sample_last_good
 from release_ledger.workflows.spec.edit import update_catalogue
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.spec.catalogue import expand, parse_catalogue
+from release_ledger.workflows.spec.catalogue import expand
+from release_ledger.workflows.spec.reader import parse_catalogue
 from release_ledger.workflows.render.diff import diff_rows, render_models_diff
 from release_ledger.workflows.render.readme import TABLE_HEADER, render_model_table, replace_model_table
 from release_ledger.workflows.render.specs_output import render_specs_output

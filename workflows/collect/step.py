@@ -135,7 +135,7 @@ class CollectStep:
 
     @staticmethod
     def _targets(ctx: StepContext) -> list[Target]:
-        from release_ledger.workflows.spec.catalogue import load_catalogue
+        from release_ledger.workflows.spec.reader import load_catalogue
 
         release_repo = ctx.services.config.images.release_repo
         return targets_from_specs(load_catalogue(ctx.repo, release_repo))

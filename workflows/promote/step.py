@@ -97,7 +97,7 @@ def dev_records(live_dev: StagePromotion) -> list[DevRecord]:
 def dev_inputs(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
     """The catalogue (already at the new version) and this release's last-good entries."""
     from release_ledger.workflows.collect.last_good import load_last_good
-    from release_ledger.workflows.spec.catalogue import load_catalogue
+    from release_ledger.workflows.spec.reader import load_catalogue
 
     config = getattr(ctx.services, "config", None)
     kwargs = {"release_repo": config.images.release_repo} if config is not None else {}

@@ -9,14 +9,7 @@ byte before and after it is kept.
 from __future__ import annotations
 
 from release_ledger.workflows.errors import CatalogueError
-from release_ledger.workflows.spec.catalogue import (
-    DEFAULT_RELEASE_REPO,
-    DEFAULT_STATUS,
-    Catalogue,
-    ModelSpecTemplate,
-    default_docker_image,
-    model_name_of,
-)
+from release_ledger.workflows.spec.catalogue import DEFAULT_RELEASE_REPO, DEFAULT_STATUS, Catalogue, ModelSpecTemplate, default_docker_image, model_name_of
 
 TABLE_HEADER = "| Model Weights | Hardware | Status | tt-metal commit | vLLM commit | Docker Image |"
 _SEPARATOR = "|---------------|----------|--------|-----------------|-------------|--------------|"

@@ -16,16 +16,8 @@ from typing import Any
 import libcst as cst
 from pydantic import BaseModel, ConfigDict
 
-from release_ledger.workflows.spec.catalogue import (
-    CATALOGUE_PATH,
-    KNOWN_DEVICES,
-    Catalogue,
-    ModelSpecTemplate,
-    model_id_of,
-    parse_catalogue,
-    parse_module,
-    template_calls,
-)
+from release_ledger.workflows.spec.catalogue import CATALOGUE_PATH, KNOWN_DEVICES, Catalogue, ModelSpecTemplate, model_id_of
+from release_ledger.workflows.spec.reader import parse_catalogue, parse_module, template_calls
 
 # DOMAIN §2/§4: perf_status names the level reached; `target` has no catalogue status.
 _STATUS_OF_PERF = {"experimental": "EXPERIMENTAL", "functional": "FUNCTIONAL",

@@ -26,14 +26,8 @@ from release_ledger.engine.step import Outcome, Plan, StepContext
 from release_ledger.workflows.spec.edit import CatalogueUpdate, TemplateUpdate, plan_catalogue, update_catalogue
 from release_ledger.workflows.errors import CatalogueError
 from release_ledger.workflows.collect.last_good import load_last_good
-from release_ledger.workflows.spec.catalogue import (
-    CATALOGUE_PATH,
-    DEFAULT_RELEASE_REPO,
-    Catalogue,
-    expand,
-    known_devices,
-    parse_catalogue,
-)
+from release_ledger.workflows.spec.catalogue import CATALOGUE_PATH, DEFAULT_RELEASE_REPO, Catalogue, expand
+from release_ledger.workflows.spec.reader import known_devices, parse_catalogue
 from release_ledger.workflows.render.diff import DIFF_FILE, diff_rows, render_models_diff
 from release_ledger.workflows.render.readme import render_model_table, replace_model_table
 from release_ledger.workflows.render.specs_output import OUTPUT_FILE, render_specs_output
