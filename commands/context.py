@@ -28,30 +28,46 @@ class AppContext:
         return Path(self.repo).resolve()
 
     @property
-    def ledger_file(self) -> Path:
-        """Where the ledger lives."""
+    def ledger_target(self) -> str:
+        """Where the ledger lives: `--ledger`, else `[ledger] url` of the settings, else
+        REPO/release_logs/ledger.sqlite; a file path (absolute) or a postgresql:// URL.
+
+        Read without validating the settings (workflows.settings_file): `status` must not pay
+        for pydantic just to learn where the ledger is.
+        """
+        from release_ledger.ledger.location import is_postgres
+
         if self.ledger_path:
-            return Path(self.ledger_path).resolve()
-        return self.repo_path / "release_logs" / "ledger.sqlite"
+            return self.ledger_path if is_postgres(self.ledger_path) \
+                else str(Path(self.ledger_path).resolve())
+        from release_ledger.workflows.settings_file import ledger_url
+
+        url = ledger_url(self.repo_path, Path(self.config_path) if self.config_path else None)
+        if url is None:
+            return str(self.repo_path / "release_logs" / "ledger.sqlite")
+        return url if is_postgres(url) else str((self.repo_path / url).resolve())
 
     def ledger(self, readonly: bool = False, create: bool = False):
-        """The ledger, opened once; a missing file is an error unless `create` (start, demo).
+        """The ledger, opened once; a missing one is an error unless `create` (start, demo).
 
-        Only `start` may create the file: any other command on a repo with no release would
-        leave an empty ledger (and a .git/info/exclude line) behind.
+        Only `start` may create a ledger: any other command on a repo with no release would
+        leave an empty one (and a .git/info/exclude line) behind.
         """
         if self._ledger is None:
             from release_ledger.engine.errors import ReleaseNotFound
-            from release_ledger.ledger import Ledger
+            from release_ledger.ledger import LedgerMissing, is_postgres, open_ledger
 
-            path = self.ledger_file
-            if not path.exists() and (readonly or not create):
-                raise ReleaseNotFound(f"no ledger at {path}",
-                                      hint="start a release with `release start --increment minor`")
+            target = self.ledger_target
             tracer = _sql_tracer if self.verbose else None
-            self._ledger = Ledger.open(path, tracer=tracer, readonly=readonly)
-            if not readonly:
-                exclude_from_git(self.repo_path, path)
+            try:
+                self._ledger = open_ledger(target, tracer=tracer, readonly=readonly,
+                                           create=create and not readonly)
+            except LedgerMissing as err:
+                raise ReleaseNotFound(f"no ledger at {err.where}",
+                                      hint="start a release with `release start --increment minor`"
+                                      ) from None
+            if not readonly and not is_postgres(target):
+                exclude_from_git(self.repo_path, Path(target))
         return self._ledger
 
     def config(self):

@@ -91,8 +91,10 @@ def _print_error(exc: BaseException, verbose: bool) -> None:
 @click.group(cls=ReleaseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--repo", type=click.Path(file_okay=False, path_type=str), default=".",
               show_default=True, help="The product checkout to release (VERSION, catalogue, README).")
-@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
-              help="The ledger file [default: REPO/release_logs/ledger.sqlite].")
+@click.option("--ledger", "ledger_path", metavar="FILE|URL", default=None,
+              help="The ledger: a file, or a team's postgresql://user@host/db URL (password "
+                   "from PGPASSWORD or ~/.pgpass) [default: [ledger] url of the settings, "
+                   "else REPO/release_logs/ledger.sqlite].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Settings file [default: REPO/release.toml, else [tool.release] in pyproject.toml].")
 @click.option("-v", "--verbose", is_flag=True, help="Show details: causes of errors, SQL, HTTP.")

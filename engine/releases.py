@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from release_ledger.engine.errors import ReleaseNotFound, ReleaseOpen
 from release_ledger.engine.state import ReleaseState, replay
-from release_ledger.ledger import Ledger
+from release_ledger.ledger import EventStore
 
 if TYPE_CHECKING:
     from release_ledger.engine.events import ReleaseStarted
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 SNAPSHOT_AFTER = 500
 
 
-def load_state(ledger: Ledger, version: str, upto_seq: int | None = None) -> ReleaseState:
+def load_state(ledger: EventStore, version: str, upto_seq: int | None = None) -> ReleaseState:
     """The release's state, from its snapshot plus newer events (never trusting a stale one)."""
     if upto_seq is None:
         snap = ledger.load_snapshot(version)
@@ -37,7 +37,7 @@ def load_state(ledger: Ledger, version: str, upto_seq: int | None = None) -> Rel
     return state
 
 
-def _try_save(ledger: Ledger, state: ReleaseState) -> None:
+def _try_save(ledger: EventStore, state: ReleaseState) -> None:
     """Cache a long replay for the next reader; a busy ledger just means no cache this time."""
     from release_ledger.ledger import LedgerError
 
@@ -47,12 +47,12 @@ def _try_save(ledger: Ledger, state: ReleaseState) -> None:
         pass
 
 
-def save_state(ledger: Ledger, state: ReleaseState) -> None:
+def save_state(ledger: EventStore, state: ReleaseState) -> None:
     """Cache the state (a projection, rebuilt from events whenever it is stale)."""
     ledger.save_snapshot(state.version, state.seq, state.to_json())
 
 
-def open_release(ledger: Ledger) -> ReleaseState | None:
+def open_release(ledger: EventStore) -> ReleaseState | None:
     """The release still open (neither released nor aborted), if any."""
     for version in reversed(ledger.releases()):
         state = load_state(ledger, version)
@@ -61,7 +61,7 @@ def open_release(ledger: Ledger) -> ReleaseState | None:
     return None
 
 
-def pick_release(ledger: Ledger, version: str | None) -> ReleaseState:
+def pick_release(ledger: EventStore, version: str | None) -> ReleaseState:
     """The release a command acts on: the one named, else the open one, else the newest."""
     if version:
         return load_state(ledger, version.removeprefix("v"))
@@ -75,7 +75,7 @@ def pick_release(ledger: Ledger, version: str | None) -> ReleaseState:
     return load_state(ledger, releases[-1])
 
 
-def start_release(ledger: Ledger, started: "ReleaseStarted", actor: str | None = None
+def start_release(ledger: EventStore, started: "ReleaseStarted", actor: str | None = None
                   ) -> ReleaseState:
     """Record a new release; refuse while another is open or if the version was used before."""
     current = open_release(ledger)

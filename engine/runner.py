@@ -16,7 +16,7 @@ from release_ledger.engine.releases import load_state, save_state
 from release_ledger.engine.report import PlainReporter, Reporter
 from release_ledger.engine.state import ReleaseState
 from release_ledger.engine.step import Plan, StepContext
-from release_ledger.ledger import Ledger
+from release_ledger.ledger import EventStore
 
 
 @dataclass
@@ -35,7 +35,7 @@ def check_target(to: str | None) -> None:
         raise EngineError(f"--to {to!r} is not a state; states are: {', '.join(STATES)}")
 
 
-def advance(ledger: Ledger, version: str, *, to: str | None = None, dry_run: bool = False,
+def advance(ledger: EventStore, version: str, *, to: str | None = None, dry_run: bool = False,
             options: dict[str, Any] | None = None, services: Any = None,
             repo: Path | None = None, out: Reporter | None = None,
             actor: str | None = None, before_step=None) -> AdvanceResult:
@@ -92,7 +92,7 @@ def _run_step(ctx: StepContext, trigger: str) -> ReleaseState:
     return ctx.state
 
 
-def _dry_run(ledger: Ledger, state: ReleaseState, to: str | None, options, services, repo,
+def _dry_run(ledger: EventStore, state: ReleaseState, to: str | None, options, services, repo,
              out: Reporter, actor) -> AdvanceResult:
     """Plan the next step (later ones depend on its effects), then list what would follow."""
     result = AdvanceResult(state)
@@ -112,7 +112,7 @@ def _dry_run(ledger: Ledger, state: ReleaseState, to: str | None, options, servi
     return result
 
 
-def abort(ledger: Ledger, version: str, reason: str, actor: str | None = None) -> ReleaseState:
+def abort(ledger: EventStore, version: str, reason: str, actor: str | None = None) -> ReleaseState:
     """Abandon the release (terminal); refused once released or already aborted."""
     if not reason.strip():
         raise EngineError("--reason must say why the release is aborted")

@@ -26,7 +26,7 @@ from release_ledger.engine.events import (Event, StepFailed, StepStarted, StepSu
 from release_ledger.engine.report import PlainReporter, Reporter
 from release_ledger.engine.secrets import scrub
 from release_ledger.engine.state import ReleaseState, evolve
-from release_ledger.ledger import Ledger, StoredEvent
+from release_ledger.ledger import EventStore, StoredEvent
 
 E = TypeVar("E", bound=Event)
 
@@ -83,7 +83,7 @@ def _error_text(exc: BaseException) -> str:
 class StepContext:
     """Everything a step needs: the ledger, the release's state, the repo, services, options."""
 
-    def __init__(self, ledger: Ledger, state: ReleaseState, *, step: str = "",
+    def __init__(self, ledger: EventStore, state: ReleaseState, *, step: str = "",
                  repo: Path | None = None, services: Any = None,
                  options: dict[str, Any] | None = None, dry_run: bool = False,
                  out: Reporter | None = None, actor: str | None = None):

@@ -1,4 +1,4 @@
-"""The ledger's exceptions: callers never see sqlite3 errors, only these."""
+"""The ledger's exceptions: callers never see sqlite3 or psycopg errors, only these."""
 
 from __future__ import annotations
 
@@ -60,3 +60,30 @@ class LedgerCorrupt(LedgerError):
         self.path = path
         super().__init__(f"the ledger {path} cannot be read: {reason}")
         self.hint = "restore the file from a backup; events.jsonl in release_logs/ holds each release's events"
+
+
+class LedgerMissing(LedgerError):
+    """There is no ledger where one was asked for (only `start` creates one)."""
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(f"no ledger at {where}")
+
+
+class LedgerBusy(LedgerError):
+    """Another process kept the ledger busy for longer than we wait."""
+
+    def __init__(self, where: str, seconds: float):
+        self.where = where
+        super().__init__(f"the ledger {where} stayed busy for {seconds:g} s: "
+                         "another process is writing")
+        self.hint = "run the command again once the other one has finished"
+
+
+class LedgerUnreachable(LedgerError):
+    """The ledger's database server cannot be reached, or refuses us."""
+
+    def __init__(self, where: str, reason: str, hint: str | None = None):
+        self.where, self.reason = where, reason
+        super().__init__(f"cannot reach the ledger {where}: {reason}")
+        self.hint = hint or "check that the server runs and that the URL names its host and port"

@@ -7,7 +7,6 @@ keys and wrong types are an error that names the file and the key.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from release_ledger.adapters.registry import LAYOUT_PREFIX, layout_dir
+from release_ledger.ledger.location import is_postgres, redact
 from release_ledger.workflows.errors import ConfigError
+from release_ledger.workflows.settings_file import read_settings
 
 
 # host[:port], a name or an IPv4/IPv6 literal: what a registry URL must carry.
@@ -78,6 +79,23 @@ class RegistryConfig(_Section):
         return v
 
 
+class LedgerConfig(_Section):
+    """Where the ledger lives: a file (relative to the checkout) or a team's PostgreSQL URL."""
+
+    # A password in the URL is refused: it would be printed, logged and committed with
+    # release.toml. libpq reads it from PGPASSWORD or ~/.pgpass instead (docs/TEAM.md).
+    url: str = "release_logs/ledger.sqlite"
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must name a file or a postgresql:// URL")
+        if is_postgres(v) and redact(v) != v:
+            raise ValueError("must not hold a password (put it in PGPASSWORD or ~/.pgpass)")
+        return v
+
+
 class Config(_Section):
     """All settings of one target repository."""
 
@@ -85,6 +103,7 @@ class Config(_Section):
     ci: CiConfig = CiConfig()
     github: GitHubConfig = GitHubConfig()
     images: ImagesConfig = ImagesConfig()
+    ledger: LedgerConfig = LedgerConfig()
     registries: dict[str, RegistryConfig] = {"ghcr.io": RegistryConfig(url="https://ghcr.io")}
     source: str = "defaults"  # where the settings came from, for messages
 
@@ -113,30 +132,13 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
             raise ConfigError(f"{source}: unknown key {key!r}",
                               hint="see the README section Configuration for every key") from None
         message = first["msg"].removeprefix("Value error, ").lower()
-        raise ConfigError(f"{source}: key {key!r} {message} "
-                          f"(got {first.get('input')!r})") from None
+        shown = first.get("input")
+        if isinstance(shown, str):
+            shown = redact(shown)  # a ledger URL's password never reaches the terminal
+        raise ConfigError(f"{source}: key {key!r} {message} (got {shown!r})") from None
 
 
 def load_config(repo: Path, config_file: Path | None = None) -> Config:
     """Read the target's settings: `--config FILE`, else release.toml, else pyproject's [tool.release]."""
-    candidates = [config_file] if config_file else [repo / "release.toml"]
-    for path in candidates:
-        if path is not None and path.is_file():
-            return parse_config(_read_toml(path), str(path))
-        if config_file is not None:
-            raise ConfigError(f"config file {config_file} does not exist")
-    pyproject = repo / "pyproject.toml"
-    if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("release")
-        if table is not None:
-            return parse_config(table, f"{pyproject} [tool.release]")
-    return Config()
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} is not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text") from None
+    found = read_settings(repo, config_file)
+    return parse_config(*found) if found is not None else Config()

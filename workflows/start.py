@@ -10,7 +10,7 @@ from typing import Any
 from release_ledger.engine.events import ReleaseStarted
 from release_ledger.engine.releases import start_release
 from release_ledger.engine.state import ReleaseState
-from release_ledger.ledger import Ledger
+from release_ledger.ledger import EventStore
 from release_ledger.workflows.errors import WorkflowError
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -57,7 +57,7 @@ def baseline(repo: Path) -> dict[str, Any]:
     return files
 
 
-def start(ledger: Ledger, repo: Path, *, version: str | None, increment: str | None,
+def start(ledger: EventStore, repo: Path, *, version: str | None, increment: str | None,
           options: dict[str, Any], actor: str | None = None) -> ReleaseState:
     """Record ReleaseStarted with the target version fixed now (VERSION is not touched)."""
     current = read_current_version(repo)

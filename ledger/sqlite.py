@@ -1,28 +1,30 @@
-"""The SQLite event store: append-only events with a hash chain, per-release locks, snapshots.
+"""The SQLite backend of the ledger: one file (WAL) or memory, append-only, with per-release locks.
 
-The only module that speaks SQL. Every sqlite3 error is translated into a `LedgerError` here, so
-callers never see SQL (STYLE §1). Writes go through `atomic()`: an outermost `BEGIN IMMEDIATE`
-(the write lock is taken before reading the chain's tip, so two appenders serialise instead of
-deadlocking) and savepoints for nested blocks (STYLE §2).
+The embedded default (DESIGN §4). Every sqlite3 error becomes a `LedgerError` in one place,
+`_translate` (STYLE §1), so callers never see SQL. Writes go through `atomic()`: an outermost
+`BEGIN IMMEDIATE` (the write lock is taken before reading the chain's tip, so two appenders
+serialise instead of deadlocking) and savepoints for nested blocks (STYLE §2).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import getpass
 import json
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from release_ledger.ledger.canonical import GENESIS, canonical, event_hash
-from release_ledger.ledger.errors import (ConcurrentAppend, DuplicateKey, LedgerCorrupt, LedgerError,
-                           LockHeld)
+from release_ledger.ledger.canonical import GENESIS
+from release_ledger.ledger.chain import first_break, link, links, to_event, to_row
+from release_ledger.ledger.errors import (ChainBroken, ConcurrentAppend, DuplicateKey, LedgerBusy,
+                                          LedgerCorrupt, LedgerError, LedgerMissing,
+                                          LockHeld)
+from release_ledger.ledger.export import export_jsonl
+from release_ledger.ledger.interface import (COLUMNS, LockHolder, NewEvent, StoredEvent,
+                                             default_actor, utc_now)
 from release_ledger.ledger.process import process_alive, process_start_time
 
 SCHEMA_VERSION = 1
@@ -56,80 +58,21 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 """
 
-_COLUMNS = "seq, release, release_seq, type, payload, actor, at, idempotency_key, prev_hash, hash"
+_COLUMNS = ", ".join(COLUMNS)
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """An event about to be appended: its type, payload and optional idempotency key."""
-
-    type: str
-    payload: dict[str, Any]
-    idempotency_key: str | None = None
-
-
-class StoredEvent(NamedTuple):
-    """One row of the events table, payload decoded (a tuple: immutable and cheap to build,
-    which matters when replay reads 100,000 of them)."""
-
-    seq: int
-    release: str
-    release_seq: int
-    type: str
-    payload: dict[str, Any]
-    actor: str
-    at: str
-    idempotency_key: str | None
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """The row as `history --json` shows it."""
-        return {"seq": self.seq, "release": self.release, "release_seq": self.release_seq,
-                "type": self.type, "payload": self.payload, "actor": self.actor, "at": self.at,
-                "hash": self.hash}
-
-
-@dataclass(frozen=True)
-class LockHolder:
-    """Who holds a release's lock: process id, host, and since when (UTC ISO-8601)."""
-
-    release: str
-    pid: int
-    host: str
-    since: str
-    process_start: str | None = None
-
-
-def utc_now() -> str:
-    """The current UTC time as ISO-8601 with a Z, to the microsecond."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def default_actor() -> str:
-    """user@host of this process."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid())
-    return f"{user}@{socket.gethostname()}"
-
-
-_loads = json.loads
-
-
-def _row_to_event(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(row[0], row[1], row[2], row[3], _loads(row[4]), *row[5:])
-
-
-class Ledger:
-    """An append-only event store in one SQLite file (or in memory)."""
+class SqliteLedger:
+    """An append-only event store in one SQLite file (or in memory): an `EventStore`."""
 
     def __init__(self, conn: sqlite3.Connection, path: str, tracer: Callable | None = None,
                  readonly: bool = False):
         self.path, self.readonly = path, readonly
         self.conn, self.tracer = conn, tracer
         self._db = None
+
+    def __repr__(self) -> str:
+        return f"<SqliteLedger {self.path}>"
 
     @property
     def db(self):
@@ -150,15 +93,22 @@ class Ledger:
 
     @classmethod
     def open(cls, target: str | Path | sqlite3.Connection = ":memory:",
-             tracer: Callable | None = None, readonly: bool = False) -> "Ledger":
-        """Open a ledger from a path, ":memory:", or an existing connection; create its schema."""
+             tracer: Callable | None = None, readonly: bool = False,
+             create: bool = True) -> "SqliteLedger":
+        """Open a ledger from a path, ":memory:", or an existing connection; create its schema.
+
+        `create=False` (and `readonly`) refuse a file that does not exist yet with
+        LedgerMissing: only `start` makes a ledger.
+        """
         path = target if isinstance(target, str) else str(target)
-        try:
+        if isinstance(target, sqlite3.Connection):
+            path = "<connection>"
+        elif (readonly or not create) and path != ":memory:" and not Path(path).exists():
+            raise LedgerMissing(path)
+        with _translated(path):
             if isinstance(target, sqlite3.Connection):
-                conn, path = target, "<connection>"
+                conn = target
             elif readonly:
-                if not Path(path).exists():
-                    raise LedgerCorrupt(path, "the file does not exist")
                 conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
                                        check_same_thread=False)
             else:
@@ -172,8 +122,6 @@ class Ledger:
                 ledger._create_schema()
             ledger._check_schema()
             return ledger
-        except sqlite3.DatabaseError as err:
-            raise LedgerCorrupt(path, _reason(err)) from err
 
     def _has_schema(self) -> bool:
         row = self._execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
@@ -192,10 +140,7 @@ class Ledger:
                             [str(SCHEMA_VERSION)])
 
     def _check_schema(self) -> None:
-        try:
-            row = self._execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.OperationalError as err:
-            raise LedgerCorrupt(self.path, "it is not a release ledger (no meta table)") from err
+        row = self._one("SELECT value FROM meta WHERE key = 'schema'", [])
         if row is None or row[0] != str(SCHEMA_VERSION):
             raise LedgerCorrupt(self.path, f"unknown schema version {row and row[0]!r}")
 
@@ -206,9 +151,9 @@ class Ledger:
     # -- transactions --------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator["Ledger"]:
+    def atomic(self) -> Iterator["SqliteLedger"]:
         """A transaction: all or nothing. A nested block is a savepoint that rolls back alone."""
-        try:
+        with _translated(self.path):
             if self.conn.in_transaction:
                 name = f"sp_{os.urandom(6).hex()}"
                 self.conn.execute(f"SAVEPOINT {name}")
@@ -231,15 +176,6 @@ class Ledger:
                 raise
             else:
                 self.conn.execute("COMMIT")
-        except sqlite3.IntegrityError:
-            raise  # append() names the constraint
-        except sqlite3.OperationalError as err:
-            if "locked" in str(err) or "busy" in str(err):
-                raise LedgerError(f"the ledger {self.path} stayed busy for "
-                                  f"{BUSY_TIMEOUT_MS // 1000} s: another process is writing") from err
-            raise LedgerCorrupt(self.path, _reason(err)) from err
-        except sqlite3.DatabaseError as err:
-            raise LedgerCorrupt(self.path, _reason(err)) from err
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -251,43 +187,41 @@ class Ledger:
         `expected_release_seq` is the release_seq of the last event the caller saw (0 for none):
         another writer having appended since raises ConcurrentAppend and nothing is written.
         """
+        self._writable()
+        with self.atomic():
+            tip = self._one("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [])
+            rseq = self._one("SELECT COALESCE(MAX(release_seq), 0) FROM events "
+                             "WHERE release = ?", [release])[0]
+            if expected_release_seq is not None and rseq != expected_release_seq:
+                raise ConcurrentAppend(release, expected_release_seq, rseq)
+            rows = link(release, events, seq=tip[0] if tip else 0,
+                        prev_hash=tip[1] if tip else GENESIS, release_seq=rseq,
+                        actor=actor or default_actor(), at=at, now=utc_now)
+            with _translated(self.path, events, release, expected_release_seq):
+                for row in rows:
+                    self._execute(_INSERT, row)
+        return [to_event(row) for row in rows]
+
+    def import_events(self, events: Iterable[StoredEvent]) -> int:
+        """Append already-hashed events verbatim, each checked to link onto the tip; one
+        transaction. ChainBroken names the first that does not (nothing is written then)."""
+        self._writable()
+        count = 0
+        with self.atomic():
+            tip = self._one("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [])
+            seq, prev = (tip[0], tip[1]) if tip else (0, GENESIS)
+            with _translated(self.path):
+                for event in events:
+                    row = to_row(event)
+                    if not links(row, seq + 1, prev):
+                        raise ChainBroken(event.seq, "the events to import")
+                    self._execute(_INSERT, row)
+                    seq, prev, count = row[0], row[9], count + 1
+        return count
+
+    def _writable(self) -> None:
         if self.readonly:
             raise LedgerError(f"the ledger {self.path} was opened read-only")
-        actor = actor or default_actor()
-        stored: list[StoredEvent] = []
-        try:
-            with self.atomic():
-                tip = self.conn.execute(
-                    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (tip[0], tip[1]) if tip else (0, GENESIS)
-                rseq = self.conn.execute("SELECT COALESCE(MAX(release_seq), 0) FROM events "
-                                         "WHERE release = ?", (release,)).fetchone()[0]
-                if expected_release_seq is not None and rseq != expected_release_seq:
-                    raise ConcurrentAppend(release, expected_release_seq, rseq)
-                for event in events:
-                    seq, rseq = seq + 1, rseq + 1
-                    when = at or utc_now()
-                    text = canonical(event.payload)
-                    digest = event_hash(seq, release, rseq, event.type, text, actor, when,
-                                        event.idempotency_key, prev)
-                    self._execute(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                    [seq, release, rseq, event.type, text, actor, when,
-                                     event.idempotency_key, prev, digest])
-                    stored.append(StoredEvent(seq, release, rseq, event.type,
-                                              json.loads(text), actor, when,
-                                              event.idempotency_key, prev, digest))
-                    prev = digest
-        except sqlite3.IntegrityError as err:
-            message = str(err)
-            if "idempotency_key" in message:
-                key = next((e.idempotency_key for e in events if e.idempotency_key), "?")
-                raise DuplicateKey(key) from err
-            if "release_seq" in message:
-                raise ConcurrentAppend(release, expected_release_seq or 0, -1) from err
-            raise LedgerCorrupt(self.path, message) from err
-        except ValueError as err:  # NaN or a non-JSON payload: refuse before anything is written
-            raise LedgerError(f"an event payload is not JSON: {err}") from err
-        return stored
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -302,19 +236,15 @@ class Ledger:
         if upto_seq is not None:
             sql += " AND seq <= ?"
             params.append(upto_seq)
-        try:
+        with _translated(self.path):
             for row in self._execute(sql + " ORDER BY seq", params):
-                yield _row_to_event(row)
-        except sqlite3.DatabaseError as err:
-            raise LedgerCorrupt(self.path, _reason(err)) from err
-        except json.JSONDecodeError as err:
-            raise LedgerCorrupt(self.path, f"an event payload is not JSON ({err})") from err
+                yield to_event(row)
 
     def last(self, release: str) -> StoredEvent | None:
         """The newest event of a release, or None."""
         row = self._one(f"SELECT {_COLUMNS} FROM events WHERE release = ? "
                         "ORDER BY release_seq DESC LIMIT 1", [release])
-        return _row_to_event(row) if row else None
+        return to_event(row) if row else None
 
     def count(self, release: str | None = None) -> int:
         """How many events (of one release, or in all)."""
@@ -324,50 +254,23 @@ class Ledger:
 
     def releases(self) -> list[str]:
         """Every release version, in order of its first event."""
-        rows = self._all("SELECT release, MIN(seq) AS first FROM events GROUP BY release "
-                         "ORDER BY first", [])
+        with _translated(self.path):
+            rows = self._execute("SELECT release, MIN(seq) AS first FROM events "
+                                 "GROUP BY release ORDER BY first").fetchall()
         return [r[0] for r in rows]
-
-    def find_key(self, idempotency_key: str) -> StoredEvent | None:
-        """The event recorded under an idempotency key, or None."""
-        row = self._one(f"SELECT {_COLUMNS} FROM events WHERE idempotency_key = ?",
-                        [idempotency_key])
-        return _row_to_event(row) if row else None
 
     def verify(self, upto_seq: int | None = None) -> int | None:
         """Check the whole hash chain; return the first bad seq, or None when it holds."""
-        expected_seq, prev = 1, GENESIS
         sql = f"SELECT {_COLUMNS} FROM events"
         params: list[Any] = []
         if upto_seq is not None:
             sql, params = sql + " WHERE seq <= ?", [upto_seq]
-        try:
-            for row in self._execute(sql + " ORDER BY seq", params):
-                seq, release, rseq, type_, payload, actor, at, key, prev_hash, digest = row
-                if seq != expected_seq or prev_hash != prev:
-                    return expected_seq if seq != expected_seq else seq
-                try:
-                    if event_hash(seq, release, rseq, type_, payload, actor, at, key,
-                                  prev_hash) != digest:
-                        return seq
-                except (TypeError, ValueError):
-                    return seq
-                expected_seq, prev = seq + 1, digest
-        except sqlite3.DatabaseError as err:
-            raise LedgerCorrupt(self.path, _reason(err)) from err
-        return None
+        with _translated(self.path):
+            return first_break(self._execute(sql + " ORDER BY seq", params))
 
     def export_jsonl(self, release: str, path: str | Path) -> Path:
         """Write a release's events, one JSON object a line, for review in the PR."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
-            for event in self.events(release):
-                out.write(canonical({**event.as_dict(), "idempotency_key": event.idempotency_key,
-                                     "prev_hash": event.prev_hash}) + "\n")
-        os.replace(tmp, target)
-        return target
+        return export_jsonl(self, release, path)
 
     # -- snapshots (a projection cache, never trusted over events) -----------------------------
 
@@ -377,7 +280,7 @@ class Ledger:
             return
         with self.atomic():
             self._execute("INSERT OR REPLACE INTO snapshots (release, seq, state) VALUES (?,?,?)",
-                            [release, seq, state])
+                          [release, seq, state])
 
     def load_snapshot(self, release: str) -> tuple[int, str] | None:
         """The cached state of a release and the seq it was folded to, or None."""
@@ -408,20 +311,20 @@ class Ledger:
             if current is not None and not self._stale(current, me):
                 raise LockHeld(release, current)
             self._execute("INSERT OR REPLACE INTO locks (release, pid, host, since, "
-                            "process_start) VALUES (?,?,?,?,?)",
-                            [me.release, me.pid, me.host, me.since, me.process_start])
+                          "process_start) VALUES (?,?,?,?,?)",
+                          [me.release, me.pid, me.host, me.since, me.process_start])
         try:
             yield me
         finally:
             with contextlib.suppress(LedgerError):
                 with self.atomic():
                     self._execute("DELETE FROM locks WHERE release = ? AND pid = ? AND host = ?",
-                                    [release, me.pid, me.host])
+                                  [release, me.pid, me.host])
 
     @staticmethod
     def _stale(current: LockHolder, me: LockHolder) -> bool:
         if current.host != me.host:
-            return False  # another machine: we cannot know, so we never steal
+            return False  # another machine: SQLite cannot know, so it never steals
         if current.pid == me.pid:
             return True
         return not process_alive(current.pid, current.process_start)
@@ -429,16 +332,46 @@ class Ledger:
     # -- helpers -------------------------------------------------------------------------------
 
     def _one(self, sql: str, params: list[Any]) -> Any:
-        try:
+        with _translated(self.path):
             return self._execute(sql, params).fetchone()
-        except sqlite3.DatabaseError as err:
-            raise LedgerCorrupt(self.path, _reason(err)) from err
 
-    def _all(self, sql: str, params: list[Any]) -> list[Any]:
-        try:
-            return self._execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as err:
-            raise LedgerCorrupt(self.path, _reason(err)) from err
+
+#: The name the tests and older callers know the SQLite backend by.
+Ledger = SqliteLedger
+
+
+@contextlib.contextmanager
+def _translated(path: str, events: Sequence[NewEvent] = (), release: str | None = None,
+                expected: int | None = None) -> Iterator[None]:
+    """Run a block with sqlite3's errors turned into ours (the one place that reads them)."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise _translate(err, path, events, release, expected) from err
+    except json.JSONDecodeError as err:  # a stored payload changed behind our back
+        raise LedgerCorrupt(path, f"an event payload is not JSON ({err})") from err
+
+
+def _translate(err: sqlite3.Error, path: str, events: Sequence[NewEvent], release: str | None,
+               expected: int | None) -> LedgerError:
+    """The ledger error that says what an sqlite3 error means for the user."""
+    text = str(err)
+    if isinstance(err, sqlite3.IntegrityError):
+        if "idempotency_key" in text:
+            return DuplicateKey(next((e.idempotency_key for e in events if e.idempotency_key), "?"))
+        if "release_seq" in text and release is not None:
+            return ConcurrentAppend(release, expected or 0, -1)
+        return LedgerCorrupt(path, text)
+    if isinstance(err, sqlite3.OperationalError):
+        if "locked" in text or "busy" in text:
+            return LedgerBusy(path, BUSY_TIMEOUT_MS / 1000)
+        if "no such table" in text:
+            return LedgerCorrupt(path, f"it is not a release ledger ({text})")
+        if "readonly" in text:
+            return LedgerError(f"the ledger {path} cannot be written: {text}")
+    if "not a database" in text or "malformed" in text:
+        return LedgerCorrupt(path, "the file is not a valid SQLite database (truncated or corrupt)")
+    return LedgerCorrupt(path, text)
 
 
 def _split_sql(script: str) -> list[str]:
@@ -452,10 +385,3 @@ def _split_sql(script: str) -> list[str]:
             statements.append(joined)
             current = []
     return statements
-
-
-def _reason(err: sqlite3.Error) -> str:
-    text = str(err)
-    if "not a database" in text or "malformed" in text:
-        return "the file is not a valid SQLite database (truncated or corrupt)"
-    return text
