@@ -9,6 +9,11 @@ class LedgerError(Exception):
     exit_code = 1
     hint: str | None = None
 
+    def __init__(self, *args: object, hint: str | None = None):
+        super().__init__(*args)
+        if hint is not None:
+            self.hint = hint
+
 
 class ConcurrentAppend(LedgerError):
     """Another writer appended to the same release first (optimistic concurrency)."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from git_support import make_checkout, make_remote, sh
-from release_ledger.ledger import Ledger
+from pg_support import PostgresCluster, find_bindir
+from release_ledger.ledger import Ledger, open_ledger
 
 
 @pytest.fixture(autouse=True)
@@ -26,10 +29,40 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     set_testing(False)
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throw-away PostgreSQL server for the whole session (initdb + pg_ctl, 127.0.0.1 only)."""
+    bindir = find_bindir()
+    if bindir is None:
+        reason = ("PostgreSQL server binaries (initdb, pg_ctl) not found: "
+                  "`apt-get install postgresql` (scripts/test does)")
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI installs them, so this is a broken CI setup")
+        pytest.skip(reason)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail("psycopg is not installed: pip install -e '.[test,postgres]'")
+    cluster = PostgresCluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(postgres) -> Iterator[str]:
+    """The URL of a new, empty database on the test server (dropped after the test)."""
+    name = postgres.database()
+    yield postgres.url(name)
+    postgres.drop(name)
+
+
+@pytest.fixture(params=["memory", "file", "postgres"])
 def fresh_ledger(request, tmp_path):
-    """An empty ledger, once per way of opening one: the contract every backend must pass."""
-    ledger = Ledger.open(":memory:" if request.param == "memory" else tmp_path / "ledger.sqlite")
+    """An empty ledger, once per backend and way of opening one: the contract each must pass."""
+    if request.param == "postgres":
+        ledger = open_ledger(request.getfixturevalue("pg_url"))
+    else:
+        ledger = Ledger.open(":memory:" if request.param == "memory" else tmp_path / "ledger.sqlite")
     yield ledger
     ledger.close()
 
