@@ -47,6 +47,11 @@ class AppContext:
             return str(self.repo_path / "release_logs" / "ledger.sqlite")
         return url if is_postgres(url) else str((self.repo_path / url).resolve())
 
+    @property
+    def tracer(self):
+        """The SQL tracer of `-v` (each statement on stderr), or None."""
+        return _sql_tracer if self.verbose else None
+
     def ledger(self, readonly: bool = False, create: bool = False):
         """The ledger, opened once; a missing one is an error unless `create` (start, demo).
 
@@ -58,9 +63,8 @@ class AppContext:
             from release_ledger.ledger import LedgerMissing, is_postgres, open_ledger
 
             target = self.ledger_target
-            tracer = _sql_tracer if self.verbose else None
             try:
-                self._ledger = open_ledger(target, tracer=tracer, readonly=readonly,
+                self._ledger = open_ledger(target, tracer=self.tracer, readonly=readonly,
                                            create=create and not readonly)
             except LedgerMissing as err:
                 raise ReleaseNotFound(f"no ledger at {err.where}",

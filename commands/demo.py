@@ -15,12 +15,15 @@ def demo(app, directory: str | None) -> None:
 
     The demo merges its own pull requests when the release waits on them, and prints the
     history at the end. Everything stays in the folder for you to inspect (`release --repo
-    DIR/product history`, `git -C DIR/product log --all`).
+    DIR/product history`, `git -C DIR/product log --all`). The ledger is DIR/product's
+    release_logs/ledger.sqlite, unless the global `--ledger` names another (a team's empty
+    PostgreSQL database, to try it out).
 
     \b
     Examples:
       release demo
       release demo --dir /tmp/release-demo
+      release --ledger postgresql://release@localhost/release_demo demo
     """
     import tempfile
     from pathlib import Path
@@ -38,7 +41,7 @@ def demo(app, directory: str | None) -> None:
     root = Path(directory or tempfile.mkdtemp(prefix="release-demo-")).resolve()
     repo = build_sandbox(root)
     click.echo(f"sandbox: {root}")
-    sandbox = AppContext(repo=str(repo), verbose=app.verbose)
+    sandbox = AppContext(repo=str(repo), ledger_path=app.ledger_path, verbose=app.verbose)
     ledger = sandbox.ledger(create=True)
     state = start(ledger, repo, version=None, increment="minor",
                   options={"ci_run_id": None, "max_runs": None, "full_history": False})
@@ -66,5 +69,7 @@ def demo(app, directory: str | None) -> None:
     checked, drifted = check_release(ledger, state, services)
     click.echo(f"verify: hash chain {'ok' if ledger.verify() is None else 'BROKEN'}; "
                f"{checked - len(drifted)} of {checked} promoted tags at their recorded digests")
-    click.echo(f"next: `release --repo {repo} history`, `release --repo {repo} verify`, "
+    # The ledger's own name (a URL without its password), when it is not the checkout's file.
+    where = f"--repo {repo}" + (f" --ledger {ledger.path}" if app.ledger_path else "")
+    click.echo(f"next: `release {where} history`, `release {where} verify`, "
                f"`git -C {repo} log --all --oneline`")

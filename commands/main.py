@@ -24,6 +24,7 @@ COMMANDS = {
     "abort": "release_ledger.commands.abort:abort",
     "graph": "release_ledger.commands.graph:graph",
     "demo": "release_ledger.commands.demo:demo",
+    "ledger": "release_ledger.commands.ledger:ledger",
 }
 
 
