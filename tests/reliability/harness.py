@@ -361,10 +361,14 @@ class World:
     registry_url: str = ""  # where release.toml sends registry traffic (the server or a proxy)
     runs: list[Run] = field(default_factory=list)
     proxies: list[FaultProxy] = field(default_factory=list)
+    #: A team's PostgreSQL ledger instead of the checkout's SQLite file (tests/pg_support.py).
+    ledger_url: str | None = None
+    #: The checkout commands run in: "product", or another clone of the remote (`clone`).
+    checkout: str = "product"
 
     @property
     def repo(self) -> Path:
-        return self.root / "product"
+        return self.root / self.checkout
 
     @property
     def remote(self) -> Path:
@@ -397,8 +401,31 @@ class World:
             f'[registries."ghcr.io"]\nurl = "{self.registry_url}"\n')
 
     def argv(self, *args: str, verbose: bool = False) -> list[str]:
+        ledger = ["--ledger", self.ledger_url] if self.ledger_url else []
         return [sys.executable, "-m", "release_ledger.commands", "--repo", str(self.repo),
-                "--config", str(self.config_file), *(["-v"] if verbose else []), *args]
+                "--config", str(self.config_file), *ledger, *(["-v"] if verbose else []), *args]
+
+    def has_ledger(self) -> bool:
+        """True once `start` has made the ledger (the file, or the tables in the database)."""
+        if self.ledger_url is None:
+            return self.ledger_file.exists()
+        from release_ledger.ledger import LedgerMissing, open_ledger
+
+        try:
+            open_ledger(self.ledger_url, readonly=True).close()
+        except LedgerMissing:
+            return False
+        return True
+
+    def clone(self, name: str) -> Path:
+        """Another engineer's checkout of the remote, on another path (on `dev`, like ours)."""
+        path = self.root / name
+        subprocess.run(["git", "clone", "-q", "-b", "dev", str(self.remote), str(path)],
+                       check=True, env={**os.environ, **GIT_DATES})
+        for key, value in (("user.name", "release sandbox"),
+                           ("user.email", "sandbox@release.invalid")):
+            subprocess.run(["git", "config", key, value], cwd=path, check=True)
+        return path
 
     def release(self, *args: str, verbose: bool = False, timeout: float = 120,
                 **env: str) -> Run:
@@ -464,7 +491,7 @@ class World:
         call = self.invoke if inprocess else self.release
         done: list[Run] = []
         for _ in range(3):
-            if self.ledger_file.exists() and self.status_code() == 0:
+            if self.has_ledger() and self.status_code() == 0:
                 break
             run = call("start", "--increment", "minor", verbose=verbose, **always, **env)
             done.append(run)
@@ -653,7 +680,7 @@ def normal_releases(store: dict) -> list[dict]:
 
 
 def new_world(template: Path, root: Path, *, github_faults: FaultProxy | None = None,
-              registry_faults: FaultProxy | None = None) -> World:
+              registry_faults: FaultProxy | None = None, ledger_url: str | None = None) -> World:
     """A fresh world from the template: servers started, release.toml written."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(template / "github", root / "github")
@@ -667,7 +694,8 @@ def new_world(template: Path, root: Path, *, github_faults: FaultProxy | None = 
     hook.chmod(0o755)
     github = GitHubServer(root / "github").start()
     registry = RegistryServer(root / "registry").start()
-    world = World(root, github, registry, github_url=github.api_url, registry_url=registry.url)
+    world = World(root, github, registry, github_url=github.api_url, registry_url=registry.url,
+                  ledger_url=ledger_url)
     for proxy, attr, upstream in ((github_faults, "github_url", github.api_url),
                                   (registry_faults, "registry_url", registry.url)):
         if proxy is not None:
