@@ -165,9 +165,7 @@ class PostgresLedger:
         """
         self._writable()
         with self.atomic():
-            seq, prev = self._take_tip()
-            rseq = self._one("SELECT COALESCE(MAX(release_seq), 0) FROM events "
-                             "WHERE release = %s", [release])[0]
+            seq, prev, rseq = self._take_tip(release)
             if expected_release_seq is not None and rseq != expected_release_seq:
                 raise ConcurrentAppend(release, expected_release_seq, rseq)
             rows = link(release, events, seq=seq, prev_hash=prev, release_seq=rseq,
@@ -183,7 +181,7 @@ class PostgresLedger:
         self._writable()
         count = 0
         with self.atomic():
-            seq, prev = self._take_tip()
+            seq, prev, _ = self._take_tip(None)
             batch: list[tuple] = []
             for event in events:
                 row = to_row(event)
@@ -197,11 +195,15 @@ class PostgresLedger:
             self._insert(batch)
         return count
 
-    def _take_tip(self) -> tuple[int, str]:
-        """Take the append lock (until the transaction ends) and read the chain's tip."""
+    def _take_tip(self, release: str | None) -> tuple[int, str, int]:
+        """Take the append lock (until the transaction ends), then read the chain's tip and the
+        release's last release_seq in one round trip (a statement after the lock's: its snapshot
+        holds what the previous appender committed)."""
         self._x("SELECT pg_advisory_xact_lock(%s)", [_APPEND_KEY])
-        tip = self._one("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [])
-        return (tip[0], tip[1]) if tip else (0, GENESIS)
+        row = self._one("SELECT t.seq, t.hash, (SELECT COALESCE(MAX(release_seq), 0) FROM events "
+                        "WHERE release = %s) FROM (SELECT seq, hash FROM events ORDER BY seq DESC "
+                        "LIMIT 1) t RIGHT JOIN (SELECT 1) one ON true", [release])
+        return (row[0] or 0, row[1] or GENESIS, row[2])
 
     def _insert(self, rows: Sequence[tuple]) -> None:
         if not rows:

@@ -211,3 +211,34 @@ def test_demo_on_a_postgres_ledger_is_released_and_matches_its_sqlite_copy(tmp_p
                        "idempotency_key", "prev_hash", "hash"]
     assert _rows_pg(pg_url) == _rows_sqlite(copy)
     assert run("--repo", repo, "--ledger", copy, "verify").exit_code == 0
+
+
+def test_a_relative_ledger_url_is_a_file_of_the_checkout(product):
+    """`[ledger] url = "ledgers/team.sqlite"` keeps the SQLite ledger there, under the checkout."""
+    (product / "release.toml").write_text('[ledger]\nurl = "ledgers/team.sqlite"\n')
+    assert run("--repo", product, "start", "--version", "0.4.0").exit_code == 0
+    assert Ledger.open(product / "ledgers" / "team.sqlite").count() == 1
+    assert not (product / "release_logs").exists()
+
+
+def test_the_ledger_option_wins_over_release_toml(product, tmp_path, pg_url):
+    """--ledger FILE is used even when release.toml names a database."""
+    (product / "release.toml").write_text(f'[ledger]\nurl = "{pg_url}"\n')
+    elsewhere = tmp_path / "mine.sqlite"
+    assert run("--repo", product, "--ledger", elsewhere, "start", "--version", "0.4.0").exit_code == 0
+    assert Ledger.open(elsewhere).count() == 1
+    with psycopg.connect(pg_url) as db:
+        assert db.execute("SELECT to_regclass('events')").fetchone() == (None,)
+
+
+def test_status_of_a_sqlite_ledger_never_imports_psycopg(product):
+    """On a file ledger, `release status` works without loading the PostgreSQL driver."""
+    import sys
+
+    assert run("--repo", product, "start", "--version", "0.4.0").exit_code == 0
+    code = ("import sys\nfrom release_ledger.commands.main import cli\n"
+            f"try:\n    cli(['--repo', {str(product)!r}, 'status'])\n"
+            "except SystemExit:\n    pass\n"
+            "print('psycopg' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("False"), out.stdout + out.stderr

@@ -105,3 +105,14 @@ def test_http_error_excerpt_hides_echoed_credentials() -> None:
     body = f'{{"message": "Bad credentials: Bearer {TOKEN}", "raw": "{TOKEN}"}}'
     err = error_for(httpx.Response(400, text=body, request=request))
     assert leaks(str(err)) == [] and leaks(err.body_excerpt) == []
+
+
+def test_a_url_password_and_PGPASSWORD_are_scrubbed(monkeypatch) -> None:
+    """Text holding a URL with its password, or PGPASSWORD's value, loses both before it is shown."""
+    from release_ledger.engine.secrets import scrub
+
+    monkeypatch.setenv("PGPASSWORD", "Ledger-Pa55word")
+    text = ("cannot reach postgresql://release:Url-Pa55word@db.example.com:5432/release "
+            "(tried Ledger-Pa55word); registry http://127.0.0.1:5000/v2 is fine")
+    assert scrub(text) == ("cannot reach postgresql://release@db.example.com:5432/release "
+                           "(tried ***); registry http://127.0.0.1:5000/v2 is fine")
