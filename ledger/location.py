@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from release_ledger.ledger.errors import LedgerError
 from release_ledger.ledger.interface import EventStore
 
 #: The URL schemes libpq accepts; both mean PostgreSQL.
@@ -47,7 +48,14 @@ def open_ledger(target: str | Path, *, tracer: Callable | None = None, readonly:
     making an empty one: only `start` (and `demo`) create a ledger (DESIGN §8).
     """
     if is_postgres(target):
-        from release_ledger.ledger.postgres import PostgresLedger
+        try:
+            from release_ledger.ledger.postgres import PostgresLedger
+        except ImportError as err:
+            if not (err.name or "").startswith("psycopg"):
+                raise
+            raise LedgerError(f"the ledger {redact(target)} is a PostgreSQL database, and "
+                              "psycopg 3 (the PostgreSQL driver) is not installed",
+                              hint="pip install 'release-ledger[postgres]'") from None
 
         return PostgresLedger.open(str(target), tracer=tracer, readonly=readonly, create=create)
     from release_ledger.ledger.sqlite import SqliteLedger

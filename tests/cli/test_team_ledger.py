@@ -242,3 +242,20 @@ def test_status_of_a_sqlite_ledger_never_imports_psycopg(product):
             "print('psycopg' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False"), out.stdout + out.stderr
+
+
+def test_a_postgres_url_without_the_driver_says_which_extra_to_install(product):
+    """Without psycopg installed, a postgresql:// ledger is one sentence naming the extra."""
+    import sys
+
+    # The driver's absence, as Python sees it when the package is not installed.
+    code = ("import sys\nsys.modules['psycopg'] = None\n"
+            "from release_ledger.commands.main import cli\n"
+            f"cli(['--repo', {str(product)!r}, '--ledger', "
+            f"'postgresql://release:{PASSWORD}@127.0.0.1:1/release', 'status'])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.splitlines() == [
+        "error: the ledger postgresql://release@127.0.0.1:1/release is a PostgreSQL database, "
+        "and psycopg 3 (the PostgreSQL driver) is not installed",
+        "hint: pip install 'release-ledger[postgres]'"]
