@@ -19,14 +19,13 @@ def replay(app, version: str | None, at_seq: int | None) -> None:
       release replay 0.4.0 --at 42     # the state right after event #42
     """
     from release_ledger.commands.render import render_status
-    from release_ledger.engine.errors import VerificationFailed
     from release_ledger.engine.releases import load_state, pick_release
+    from release_ledger.ledger import ChainBroken
 
     ledger = app.ledger(readonly=True)
     bad = ledger.verify(upto_seq=at_seq)
     if bad is not None:
-        raise VerificationFailed(f"the hash chain of {ledger.path} is broken at event seq {bad}",
-                                 hint="that event (or the one before it) was changed outside release")
+        raise ChainBroken(bad, ledger.path)
     version = pick_release(ledger, version).version
     state = load_state(ledger, version, upto_seq=at_seq or 10**18)
     click.echo(f"hash chain: ok ({ledger.count()} events)")

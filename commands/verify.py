@@ -20,13 +20,13 @@ def verify(app, version: str | None) -> None:
     """
     from release_ledger.engine.errors import VerificationFailed
     from release_ledger.engine.releases import pick_release
+    from release_ledger.ledger import ChainBroken
     from release_ledger.workflows.promote.verify import check_release
 
     ledger = app.ledger(readonly=True)
     bad = ledger.verify()
     if bad is not None:
-        raise VerificationFailed(f"the hash chain of {ledger.path} is broken at event seq {bad}",
-                                 hint="that event (or the one before it) was changed outside release")
+        raise ChainBroken(bad, ledger.path)
     click.echo(f"hash chain: ok ({ledger.count()} events)")
     state = pick_release(ledger, version)
     checked, drifted = check_release(ledger, state, app.services())

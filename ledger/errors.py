@@ -44,7 +44,8 @@ class ChainBroken(LedgerError):
     def __init__(self, seq: int, path: str = "ledger"):
         self.seq = seq
         super().__init__(f"the hash chain of {path} is broken at event seq {seq}")
-        self.hint = "the ledger was changed outside release; restore it from a backup or events.jsonl"
+        self.hint = ("that event (or the one before it) was changed outside release; restore "
+                     "the ledger from a backup, or check it against events.jsonl")
 
 
 class LockHeld(LedgerError):

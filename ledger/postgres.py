@@ -111,11 +111,11 @@ class PostgresLedger:
         ledger = cls(conn, where, tracer, readonly)
         with _translated(where, url):
             # READ COMMITTED whatever the server's default: each statement after the append
-            # lock must see what the previous appender committed.
-            ledger._x("SET default_transaction_isolation = 'read committed'")
-            ledger._x(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
-            if readonly:
-                ledger._x("SET default_transaction_read_only = on")
+            # lock must see what the previous appender committed. Set here rather than through
+            # the `options` parameter, which would replace a search_path given in the URL.
+            ledger._x("SET default_transaction_isolation = 'read committed'; "
+                      f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'"
+                      + ("; SET default_transaction_read_only = on" if readonly else ""), None)
             if not ledger._has_schema():
                 if readonly or not create:
                     conn.close()

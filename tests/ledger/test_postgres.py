@@ -207,3 +207,13 @@ def test_first_opens_at_once_create_the_tables_once(pg_url):
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     ledger = open_ledger(pg_url)
     assert ledger.count() == 4 and ledger.verify() is None
+
+
+def test_a_search_path_in_the_url_puts_the_ledger_in_that_schema(pg_url, postgres):
+    """`?options=-csearch_path%3Drelease` (docs/TEAM.md) keeps the ledger's tables in `release`."""
+    postgres.sql("CREATE SCHEMA release", database=_database(pg_url))
+    ledger = open_ledger(pg_url + "?options=-csearch_path%3Drelease")
+    ledger.append("0.4.0", [NewEvent("A", {})])
+    assert postgres.sql("SELECT count(*) FROM release.events", database=_database(pg_url)) == [(1,)]
+    assert postgres.sql("SELECT to_regclass('public.events')",
+                        database=_database(pg_url)) == [(None,)]
