@@ -66,7 +66,8 @@ class PostgresCluster:
             self.user = next(u for u in ("postgres", "nobody") if _user_exists(u))
         self.root = Path(tempfile.mkdtemp(prefix="release-pg-"))
         self.root.chmod(0o755)
-        self.data, self.sockets, self.log = self.root / "data", self.root / "sock", self.root / "log"
+        self.data, self.sockets = self.root / "data", self.root / "sock"
+        self.log = self.root / "log"
         self.sockets.mkdir()
         if self.user:
             for path in (self.root, self.sockets):

@@ -34,7 +34,7 @@ def read_settings(repo: Path, config_file: Path | None = None) -> tuple[dict[str
 
 
 def ledger_url(repo: Path, config_file: Path | None = None) -> str | None:
-    """`[ledger] url` of the settings, or None when they do not set it (full checks: load_config)."""
+    """`[ledger] url` of the settings, or None where unset (the full checks: load_config)."""
     found = read_settings(repo, config_file)
     if found is None:
         return None

@@ -102,9 +102,8 @@ def test_a_killed_advance_of_the_other_checkout_is_resumed_by_the_first(shared, 
 
 
 def test_a_hand_off_before_the_first_pull_request_changes_nothing(shared, baseline) -> None:
-    """Killed before its PR exists, A's files are only in A's tree: B stops with one sentence
-    naming what it lacks and writes nothing; A then resumes and finishes. (Issue 15's recorded
-    inputs would let B go on instead.)"""
+    """Killed before its PR, A's files are in A's tree only: B stops, records nothing; A ends."""
+    # Issue 15's recorded inputs (the ReleaseView) would let B go on instead.
     world = shared
     killed = advance(world, RELEASE_FAILPOINT="promote_dev:*:after-effect")
     assert killed.code == -9, killed.stderr
