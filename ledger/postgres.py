@@ -13,65 +13,49 @@ adds:
   takes a session-level advisory lock; the server frees that lock when the holder's session ends
   (process killed, laptop gone: TCP keepalives), so a dead holder is taken over with no person.
 
-Every psycopg error becomes a `LedgerError` in one place, `_translate` (STYLE §1). The URL is
-kept only in its redacted form (`path`): a password never appears in str(), repr() or a message.
+The lock lives in `ledger.postgres_lock`; every psycopg error becomes a `LedgerError` in one
+place, `ledger.postgres_errors` (STYLE §1). The URL is kept only in its redacted form (`path`): a
+password never appears in str(), repr() or a message.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import re
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import psycopg
-from psycopg import errors as pg_errors
 
+from release_ledger.ledger import postgres_lock
 from release_ledger.ledger.canonical import GENESIS
 from release_ledger.ledger.chain import first_break, link, links, to_event, to_row
-from release_ledger.ledger.errors import (ChainBroken, ConcurrentAppend, DuplicateKey, LedgerBusy,
-                                          LedgerCorrupt, LedgerError, LedgerMissing,
-                                          LedgerUnreachable, LockHeld)
+from release_ledger.ledger.errors import (ChainBroken, ConcurrentAppend, LedgerCorrupt, LedgerError,
+                                          LedgerMissing)
 from release_ledger.ledger.export import export_jsonl
 from release_ledger.ledger.interface import (COLUMNS, LockHolder, NewEvent, StoredEvent,
                                              default_actor, utc_now)
 from release_ledger.ledger.location import redact
-from release_ledger.ledger.process import process_alive, process_start_time
+from release_ledger.ledger.postgres_errors import LOCK_TIMEOUT_S, translated
+from release_ledger.ledger.postgres_lock import advisory_key
+from release_ledger.ledger.process import process_start_time
 
 SCHEMA_VERSION = 1
-#: How long a writer waits for another one's transaction (the SQLite backend's busy timeout).
-LOCK_TIMEOUT_S = 10
 CONNECT_TIMEOUT_S = 10
 #: A page of events read at a time: memory stays bounded on any ledger size, and the connection
 #: is free between pages (a caller may append while it iterates).
 PAGE = 5000
-#: A holder on this host whose process is gone: its session ends within moments (the kernel
-#: closed its socket); wait this long for the server to notice before calling the lock held.
-DEAD_HOLDER_GRACE_S = 3.0
 
 _SCHEMA_SQL = Path(__file__).with_name("postgres_schema.sql")
 _COLUMNS = ", ".join(COLUMNS)
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
-
-def _key(*parts: str) -> int:
-    """A signed 64-bit advisory-lock key for `parts` (sha256: no collision between releases,
-    unlike the 32-bit hashtext())."""
-    digest = hashlib.sha256("\0".join(("release-ledger", *parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 #: Serialises appends (gapless seq) and the one-time schema creation.
-_APPEND_KEY = _key("append")
-_SCHEMA_KEY = _key("schema")
+_APPEND_KEY = advisory_key("append")
+_SCHEMA_KEY = advisory_key("schema")
 
 
 class PostgresLedger:
@@ -105,11 +89,11 @@ class PostgresLedger:
         `readonly`) raise LedgerMissing on a database that holds no ledger yet.
         """
         where = redact(url)
-        with _translated(where, url):
+        with translated(where, url):
             conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                                    application_name="release")
         ledger = cls(conn, where, tracer, readonly)
-        with _translated(where, url):
+        with translated(where, url):
             # READ COMMITTED whatever the server's default: each statement after the append
             # lock must see what the previous appender committed. Set here rather than through
             # the `options` parameter, which would replace a search_path given in the URL.
@@ -149,7 +133,7 @@ class PostgresLedger:
     @contextlib.contextmanager
     def atomic(self) -> Iterator["PostgresLedger"]:
         """A transaction: all or nothing. A nested block is a savepoint that rolls back alone."""
-        with _translated(self.path):
+        with translated(self.path):
             with self.conn.transaction():
                 yield self
 
@@ -170,7 +154,7 @@ class PostgresLedger:
                 raise ConcurrentAppend(release, expected_release_seq, rseq)
             rows = link(release, events, seq=seq, prev_hash=prev, release_seq=rseq,
                         actor=actor or default_actor(), at=at, now=utc_now)
-            with _translated(self.path, events=events, release=release,
+            with translated(self.path, events=events, release=release,
                              expected=expected_release_seq):
                 self._insert(rows)
         return [to_event(row) for row in rows]
@@ -223,7 +207,7 @@ class PostgresLedger:
                upto_seq: int | None = None) -> Iterator[StoredEvent]:
         """Events in seq order: all of them, or one release's, after a seq and up to another."""
         for page in self._pages(release, after_seq, upto_seq):
-            with _translated(self.path):
+            with translated(self.path):
                 for row in page:
                     yield to_event(row)
 
@@ -238,7 +222,7 @@ class PostgresLedger:
         sql = f"SELECT {_COLUMNS} FROM events WHERE seq > %s{where} ORDER BY seq LIMIT {PAGE}"
         last = after_seq
         while True:
-            with _translated(self.path):
+            with translated(self.path):
                 rows = self._x(sql, [last, *params]).fetchall()
             if rows:
                 yield rows
@@ -260,7 +244,7 @@ class PostgresLedger:
 
     def releases(self) -> list[str]:
         """Every release version, in order of its first event."""
-        with _translated(self.path):
+        with translated(self.path):
             rows = self._x("SELECT release FROM events GROUP BY release "
                            "ORDER BY MIN(seq)").fetchall()
         return [r[0] for r in rows]
@@ -294,13 +278,7 @@ class PostgresLedger:
 
     def holder(self, release: str) -> LockHolder | None:
         """Who holds the release's lock, or None (a row whose session has ended is nobody)."""
-        classid, objid = _lock_ids(_key("lock", release))
-        row = self._one(
-            "SELECT release, pid, host, since, process_start FROM locks WHERE release = %s "
-            "AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid = %s AND objid = %s AND objsubid = 1)", [release, classid, objid])
-        return LockHolder(*row) if row else None
+        return postgres_lock.holder(self, release)
 
     @contextlib.contextmanager
     def lock(self, release: str, pid: int | None = None, host: str | None = None
@@ -318,163 +296,17 @@ class PostgresLedger:
                 self._held[release] -= 1
             return
         token = uuid.uuid4().hex
-        self._take(me, token)
+        postgres_lock.take(self, me, token)
         self._held[release] = 1
         try:
             yield me
         finally:
             del self._held[release]
             with contextlib.suppress(LedgerError):
-                self._give_back(release, token)
-
-    def _take(self, me: LockHolder, token: str) -> None:
-        key, deadline = _key("lock", me.release), time.monotonic() + DEAD_HOLDER_GRACE_S
-        self._keep_alive()
-        while True:
-            got, current = False, None
-            try:
-                with self.atomic():
-                    # Takers and leavers of this release's lock go one at a time, so a taker
-                    # that finds the lock busy always finds the holder's row committed.
-                    self._x("SELECT pg_advisory_xact_lock(%s)", [_key("mutex", me.release)])
-                    got = self._x("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
-                    if not got:
-                        current = self._one("SELECT release, pid, host, since, process_start "
-                                            "FROM locks WHERE release = %s", [me.release])
-                    else:
-                        self._x("INSERT INTO locks (release, pid, host, since, process_start, "
-                                "token) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (release) "
-                                "DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, "
-                                "since = EXCLUDED.since, process_start = EXCLUDED.process_start, "
-                                "token = EXCLUDED.token",
-                                [me.release, me.pid, me.host, me.since, me.process_start, token])
-            except BaseException:
-                if got:  # a session lock outlives a rolled-back transaction: let it go
-                    with contextlib.suppress(Exception):
-                        self._x("SELECT pg_advisory_unlock(%s)", [key])
-                raise
-            if got:
-                return
-            holder = LockHolder(*current) if current else LockHolder(
-                me.release, 0, "an unknown host", "an unknown time")
-            if not (holder.host == me.host and holder.pid and time.monotonic() < deadline
-                    and not process_alive(holder.pid, holder.process_start)):
-                raise LockHeld(me.release, holder)
-            # The holder ran here and is gone: the server is about to end its session.
-            time.sleep(0.05)
-
-    def _give_back(self, release: str, token: str) -> None:
-        with self.atomic():
-            self._x("SELECT pg_advisory_xact_lock(%s)", [_key("mutex", release)])
-            self._x("DELETE FROM locks WHERE release = %s AND token = %s", [release, token])
-            self._x("SELECT pg_advisory_unlock(%s)", [_key("lock", release)])
-
-    def _keep_alive(self) -> None:
-        """Ask the server to probe this connection, so that a holder whose machine vanished
-        (no FIN ever arrives) loses its session, and so its lock, within about a minute rather
-        than the system's two hours (ignored on a Unix socket)."""
-        for name, value in (("tcp_keepalives_idle", 30), ("tcp_keepalives_interval", 10),
-                            ("tcp_keepalives_count", 3)):
-            self._x(f"SET {name} = {value}")
+                postgres_lock.give_back(self, release, token)
 
     # -- helpers -------------------------------------------------------------------------------
 
     def _one(self, sql: str, params: list[Any]) -> Any:
-        with _translated(self.path):
+        with translated(self.path):
             return self._x(sql, params).fetchone()
-
-
-def _lock_ids(key: int) -> tuple[int, int]:
-    """How pg_locks shows a bigint advisory key: (classid, objid), the high and low 32 bits."""
-    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
-    return unsigned >> 32, unsigned & 0xFFFF_FFFF
-
-
-@contextlib.contextmanager
-def _translated(where: str, url: str | None = None, events: Sequence[NewEvent] = (),
-                release: str | None = None, expected: int | None = None) -> Iterator[None]:
-    """Run a block with psycopg's errors turned into ours (the one place that reads them)."""
-    try:
-        yield
-    except psycopg.Error as err:
-        raise _translate(err, where, url, events, release, expected) from None
-    except json.JSONDecodeError as err:  # a stored payload changed behind our back
-        raise LedgerCorrupt(where, f"an event payload is not JSON ({err})") from err
-
-
-_KEY_DETAIL = re.compile(r"Key \(idempotency_key\)=\((.*)\) already exists")
-
-
-def _translate(err: psycopg.Error, where: str, url: str | None, events: Sequence[NewEvent],
-               release: str | None, expected: int | None) -> LedgerError:
-    """The ledger error that says what a psycopg error means for the user.
-
-    Raised `from None` by the caller: psycopg's own text may quote the connection string, and
-    the chained cause would print under -v.
-    """
-    text = _first_line(_without_secret(str(err), url))
-    state = err.sqlstate or ""
-    if isinstance(err, pg_errors.UniqueViolation):
-        constraint = getattr(err.diag, "constraint_name", "") or ""
-        if "idempotency_key" in constraint:
-            found = _KEY_DETAIL.search(err.diag.message_detail or "")
-            key = found.group(1) if found else next(
-                (e.idempotency_key for e in events if e.idempotency_key), "?")
-            return DuplicateKey(key)
-        if release is not None:  # (release, release_seq) or seq: another writer was first
-            return ConcurrentAppend(release, expected or 0, -1)
-        return LedgerCorrupt(where, text)
-    if isinstance(err, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled)):
-        return LedgerBusy(where, LOCK_TIMEOUT_S)
-    if isinstance(err, pg_errors.InsufficientPrivilege):
-        return LedgerError(f"the ledger {where} refused: {text}",
-                           hint="grant the tool's role what docs/TEAM.md lists (SELECT, INSERT "
-                                "on events; locks and snapshots in full)")
-    if isinstance(err, pg_errors.ReadOnlySqlTransaction):
-        return LedgerError(f"the ledger {where} cannot be written: {text}")
-    if isinstance(err, pg_errors.UndefinedTable):
-        return LedgerCorrupt(where, f"it is not a release ledger ({text})")
-    if isinstance(err, psycopg.OperationalError):
-        return _unreachable(where, text, state)
-    return LedgerError(f"the ledger {where} refused a query: {text}")
-
-
-def _unreachable(where: str, text: str, state: str) -> LedgerError:
-    """A failed connection as one sentence, with the hint that fits its cause.
-
-    libpq reports failures at connect time without an SQLSTATE, so the cause is read from its
-    text: 'connection to server at "h", port p failed: FATAL:  REASON'.
-    """
-    if text.startswith("connection is bad: invalid"):
-        return LedgerError(f"the ledger URL {where} is not valid: "
-                           f"{text.removeprefix('connection is bad: ')}")
-    reason = text.rsplit("failed:", 1)[-1].strip().removeprefix("FATAL:").strip() or "no answer"
-    reason = reason[:1].lower() + reason[1:]
-    if state == "3D000" or ("database" in reason and "does not exist" in reason):
-        return LedgerUnreachable(where, reason, hint="create the database first (`createdb`, "
-                                 "see docs/TEAM.md); release creates its tables")
-    if state.startswith("28") or "password" in reason:
-        return LedgerUnreachable(where, reason, hint="set PGPASSWORD, or add a line "
-                                 "host:port:database:user:password to ~/.pgpass (mode 0600)")
-    if "role" in reason and "does not exist" in reason:
-        return LedgerUnreachable(where, reason, hint="create the role first (docs/TEAM.md), "
-                                 "or name another user in the URL")
-    if "terminat" in reason or "closed" in reason:
-        return LedgerUnreachable(where, reason, hint="run the command again; a lock this "
-                                 "command held was freed with its session")
-    return LedgerUnreachable(where, reason)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0].strip() if text.strip() else "no reason given"
-
-
-def _without_secret(text: str, url: str | None) -> str:
-    """`text` without the URL's password (libpq does not echo it; this makes sure)."""
-    if not url:
-        return text
-    password = urlsplit(url).password
-    if password:
-        for form in {password, unquote(password)}:
-            text = text.replace(form, "***")
-    return text

@@ -30,33 +30,8 @@ from release_ledger.ledger.process import process_alive, process_start_time
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    release TEXT NOT NULL,
-    release_seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    at TEXT NOT NULL,
-    idempotency_key TEXT UNIQUE,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    UNIQUE (release, release_seq)
-);
-CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TABLE IF NOT EXISTS locks (
-    release TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL,
-    process_start TEXT
-);
-CREATE TABLE IF NOT EXISTS snapshots (
-    release TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL
-);
-"""
+#: The tables and triggers (a file of their own, beside postgres_schema.sql).
+_SCHEMA_SQL = Path(__file__).with_name("sqlite_schema.sql")
 
 _COLUMNS = ", ".join(COLUMNS)
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
@@ -134,7 +109,7 @@ class SqliteLedger:
                 raise LedgerCorrupt(self.path, f"journal mode WAL refused ({mode[0]})")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         with self.atomic():
-            for statement in _split_sql(_SCHEMA):
+            for statement in _split_sql(_SCHEMA_SQL.read_text(encoding="utf-8")):
                 self.db.execute(statement)
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
                             [str(SCHEMA_VERSION)])
@@ -375,9 +350,12 @@ def _translate(err: sqlite3.Error, path: str, events: Sequence[NewEvent], releas
 
 
 def _split_sql(script: str) -> list[str]:
-    """Statements of the schema script (triggers keep their inner semicolons)."""
+    """Statements of the schema script (comment lines dropped; triggers keep their inner
+    semicolons)."""
     statements, current = [], []
     for line in script.strip().splitlines():
+        if line.lstrip().startswith("--"):
+            continue
         current.append(line)
         joined = "\n".join(current).strip()
         if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER")
