@@ -1,8 +1,10 @@
 """Registry credentials, found the way docker finds them, plus the token env var for ghcr.io.
 
 Order for a host: `credHelpers[host]`, then `auths[host]` (inline `auth` or username/password),
-then the `credsStore` helper, then `GH_PAT` for ghcr.io (DOMAIN §1: the registry login is made with
-that token). Secrets are returned to the caller only: never logged, never in a message.
+then the `credsStore` helper, then the GitHub token for ghcr.io (DOMAIN §1: the registry login is
+made with that token), from GH_PAT, GITHUB_TOKEN or GH_TOKEN as `adapters.tokens` orders them.
+Secrets are returned to the caller only: never logged, never in a message; `credentials_source`
+says where they came from (a variable's name, a config key) for `-v`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from pathlib import Path
 
 from release_ledger.adapters.errors import CredentialError
 from release_ledger.adapters.registry.auth import Credentials
+from release_ledger.adapters.tokens import find_token
 
-__all__ = ["Credentials", "credentials_for", "docker_config_path", "TOKEN_HOSTS"]
+__all__ = ["Credentials", "credentials_for", "credentials_source", "docker_config_path",
+           "TOKEN_HOSTS"]
 
-# Hosts whose login is the GitHub token (any user name works; ghcr.io checks the token only).
+# Hosts whose login is the GitHub token (any user name works; ghcr.io checks the token only),
+# and the variable tried first (the others of adapters.tokens follow).
 TOKEN_HOSTS = {"ghcr.io": "GH_PAT"}
 _HELPER_TIMEOUT = 30
 
@@ -33,25 +38,35 @@ def docker_config_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def credentials_for(host: str, env: Mapping[str, str] | None = None,
-                    config_path: Path | None = None) -> Credentials | None:
+                    config_path: Path | None = None, token_env: str | None = None
+                    ) -> Credentials | None:
     """The login for a registry host, or None to go anonymous."""
+    return credentials_source(host, env, config_path, token_env)[0]
+
+
+def credentials_source(host: str, env: Mapping[str, str] | None = None,
+                       config_path: Path | None = None, token_env: str | None = None
+                       ) -> tuple[Credentials | None, str]:
+    """The login for a registry host and where it came from (never the secret), e.g.
+    `$GITHUB_TOKEN` or `credHelpers["ghcr.io"] of ~/.docker/config.json`; (None, "anonymous")."""
     env = os.environ if env is None else env
     path = config_path or docker_config_path(env)
     config = _load(path)
     helper = (config.get("credHelpers") or {}).get(host)
     if helper:
-        return _from_helper(helper, host, path, env)
+        return _from_helper(helper, host, path, env), f"credHelpers[{host!r}] of {path}"
     found = _from_auths(config.get("auths") or {}, host, path)
     if found:
-        return found
+        return found, f"auths of {path}"
     if config.get("credsStore"):
         found = _from_helper(config["credsStore"], host, path, env)
         if found:
-            return found
-    token_var = TOKEN_HOSTS.get(host)
-    if token_var and env.get(token_var):
-        return Credentials("release", env[token_var])
-    return None
+            return found, f"credsStore of {path}"
+    if host in TOKEN_HOSTS:
+        token = find_token(token_env or TOKEN_HOSTS[host], env)
+        if token:
+            return Credentials("release", token[1]), f"${token[0]}"
+    return None, "anonymous"
 
 
 def _load(path: Path) -> dict:

@@ -14,6 +14,7 @@ class HttpError(AdapterError):
     """An HTTP answer we could not use; carries method, redacted URL, status and a body excerpt."""
 
     temporary = False
+    anonymous = False  # True when the request carried no credentials (set by the client)
 
     def __init__(self, method: str, url: str, status: int | None, body_excerpt: str = "",
                  message: str | None = None, retry_at: float | None = None):
@@ -59,3 +60,7 @@ class GitError(AdapterError):
 
 class CredentialError(AdapterError):
     """Credentials could not be read (bad docker config, failing credential helper)."""
+
+
+class MissingToken(AdapterError):
+    """A call needs a GitHub token and no variable holds one (the message names the variables)."""

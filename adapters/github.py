@@ -34,6 +34,7 @@ import httpx
 from release_ledger.adapters.errors import HttpError, RateLimited
 from release_ledger.adapters.files import write_atomic
 from release_ledger.adapters.http import RetryPolicy, connection_error, error_for, redact, retrying
+from release_ledger.adapters.tokens import TOKEN_VARS, find_token
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -42,12 +43,10 @@ _REPO_PATH = re.compile(r"^/(?:api/v3/)?repos/([^/]+)/([^/]+)")
 
 
 def token_from_env(name: str = "GH_PAT") -> str | None:
-    """The GitHub token from env var `name`, else `GITHUB_TOKEN`; None when neither is set."""
-    for var in (name, "GITHUB_TOKEN"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            return value
-    return None
+    """The GitHub token from env var `name`, else GH_PAT, GITHUB_TOKEN, GH_TOKEN (adapters.tokens);
+    None when none is set."""
+    found = find_token(name)
+    return found[1] if found else None
 
 
 def next_link(link_header: str | None) -> str | None:
@@ -152,7 +151,10 @@ class GitHubClient:
         err = error_for(resp)
         if isinstance(err, RateLimited):
             raise err
-        raise error_for(resp, _sentence(resp))
+        err = error_for(resp, _sentence(resp))
+        # GitHub answers 404, not 401, to an anonymous call for what only a token may see.
+        err.anonymous = "authorization" not in resp.request.headers
+        raise err
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -297,6 +299,10 @@ def _sentence(resp: httpx.Response) -> str | None:
                 f"wrong for {_subject(url)}")
     if status == 403:
         return f"GitHub denied {what} (HTTP 403): the token has no access to {_subject(url)}"
+    if status == 404 and "authorization" not in resp.request.headers:
+        return (f"GitHub has no {url.path} for a call without a token (HTTP 404): the token may "
+                f"be missing (set {', '.join(TOKEN_VARS[:-1])} or {TOKEN_VARS[-1]}); else check "
+                f"the names in {_subject(url)}")
     if status == 404:
         return (f"GitHub has no {url.path} (HTTP 404): check the names in {_subject(url)} "
                 "and that the token can see it")

@@ -18,14 +18,42 @@ class AppContext:
     repo: str = "."
     ledger_path: str | None = None
     config_path: str | None = None
-    verbose: bool = False
+    verbose: int = 0             # -v: HTTP and decisions; -vv: also SQL and tracebacks
     _ledger: Any = field(default=None, repr=False)
     _config: Any = field(default=None, repr=False)
+    _root: Path | None = field(default=None, repr=False)
 
     @property
     def repo_path(self) -> Path:
-        """The target checkout, absolute."""
-        return Path(self.repo).resolve()
+        """The product checkout, found and checked on first use (see `check_product`)."""
+        if self._root is None:
+            self._root = self.check_product()
+        return self._root
+
+    def check_product(self) -> Path:
+        """Find the product root from --repo (or the current folder) and check it before
+        anything is recorded or written: a git work tree with VERSION, settings without unknown
+        keys, and the git remote they name (DESIGN §8)."""
+        from release_ledger.workflows.checkout import check_remote, find_product_root
+        from release_ledger.workflows.settings_file import read_settings
+        from release_ledger.workflows.settings_keys import check_keys, git_remote
+
+        root = find_product_root(self.repo)
+        if root != Path(self.repo).resolve():
+            self.say(f"product: {root} (the checkout that holds {Path(self.repo).resolve()})")
+        found = read_settings(root, Path(self.config_path) if self.config_path else None)
+        remote = "origin"
+        if found is not None:
+            check_keys(*found)
+            remote = git_remote(*found)
+        self.say(f"settings: {found[1] if found else 'defaults (no release.toml)'}")
+        check_remote(root, remote)
+        return root
+
+    def say(self, line: str) -> None:
+        """Tell a decision on stderr under -v (never a secret: lines are scrubbed)."""
+        if self.verbose:
+            print(scrub(line), file=sys.stderr)
 
     @property
     def ledger_target(self) -> str:
@@ -49,8 +77,8 @@ class AppContext:
 
     @property
     def tracer(self):
-        """The SQL tracer of `-v` (each statement on stderr), or None."""
-        return _sql_tracer if self.verbose else None
+        """The SQL tracer of `-vv` (each statement on stderr), or None."""
+        return _sql_tracer if self.verbose >= 2 else None
 
     def ledger(self, readonly: bool = False, create: bool = False):
         """The ledger, opened once; a missing one is an error unless `create` (start, demo).
@@ -87,7 +115,7 @@ class AppContext:
         """The adapters the steps use, wired from the settings (built lazily)."""
         from release_ledger.workflows.services import Services
 
-        log = (lambda line: print(scrub(line), file=sys.stderr)) if self.verbose else None
+        log = self.say if self.verbose else None
         return Services(self.config(), self.repo_path, log=log)
 
     def reporter(self):

@@ -47,7 +47,7 @@ class ReleaseGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
+        return _with_verbose(getattr(importlib.import_module(module), attr))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -60,15 +60,35 @@ class ReleaseGroup(click.Group):
             ctx.exit(130)
         except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
             app = ctx.find_object(AppContext)
-            verbose = bool(app and app.verbose)
+            verbose = app.verbose if app else 0
             if isinstance(exc, _our_errors()):
                 _print_error(exc, verbose)
                 ctx.exit(getattr(exc, "exit_code", 1))
-            if verbose:
+            if verbose >= 2:
                 raise
             click.echo(f"error: unexpected {type(exc).__name__}: {_safe(exc)}", err=True)
-            click.echo("hint: run again with -v for the details; please report it", err=True)
+            click.echo("hint: run again with -vv for the traceback; please report it", err=True)
             ctx.exit(1)
+
+
+_VERBOSE_HELP = "Show details (-v: HTTP and decisions; -vv: also SQL and tracebacks)."
+
+
+def _count_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    app = ctx.find_object(AppContext)
+    if app is not None and value:
+        app.verbose += value
+
+
+def _with_verbose(cmd: click.Command) -> click.Command:
+    """Let `-v` follow the subcommand too (`release status -v`), as it may precede it."""
+    if not any(p.name == "verbose" for p in cmd.params):
+        cmd.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                                       callback=_count_verbose, help=_VERBOSE_HELP))
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            _with_verbose(sub)
+    return cmd
 
 
 def _safe(exc: BaseException) -> str:
@@ -77,16 +97,21 @@ def _safe(exc: BaseException) -> str:
     return scrub(str(exc))
 
 
-def _print_error(exc: BaseException, verbose: bool) -> None:
+def _print_error(exc: BaseException, verbose: int) -> None:
     label = "waiting" if getattr(exc, "exit_code", 1) == 3 else "error"
     click.echo(f"{label}: {_safe(exc)}", err=True)
     hint = getattr(exc, "hint", None)
     if hint:
         click.echo(f"hint: {_safe(Exception(hint))}", err=True)
-    if verbose:
+    if verbose >= 2:
         import traceback
 
         click.echo(_safe(Exception("".join(traceback.format_exception(exc)))), err=True)
+    elif verbose:
+        cause = exc.__cause__ or exc.__context__
+        while cause is not None:  # -v: the chain of causes, one line each, no traceback
+            click.echo(f"cause: {type(cause).__name__}: {_safe(cause)}", err=True)
+            cause = cause.__cause__ or cause.__context__
 
 
 @click.group(cls=ReleaseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,11 +123,11 @@ def _print_error(exc: BaseException, verbose: bool) -> None:
                    "else REPO/release_logs/ledger.sqlite].")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Settings file [default: REPO/release.toml, else [tool.release] in pyproject.toml].")
-@click.option("-v", "--verbose", is_flag=True, help="Show details: causes of errors, SQL, HTTP.")
+@click.option("-v", "--verbose", count=True, help=_VERBOSE_HELP)
 @click.version_option(package_name="release-ledger", prog_name="release")
 @click.pass_context
 def cli(ctx: click.Context, repo: str, ledger_path: str | None, config_path: str | None,
-        verbose: bool) -> None:
+        verbose: int) -> None:
     """Release container-based inference servers, one recorded step at a time.
 
     Every effect (files, image copies, branches, PRs, tags) is recorded in an append-only,

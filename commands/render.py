@@ -29,6 +29,8 @@ def render_status(state: ReleaseState) -> str:
     lines = [f"release {state.version}: {state.state}"]
     if state.previous_version:
         lines[0] += f" (from {state.previous_version})"
+    if state.attempt > 1:
+        lines[0] += f", attempt {state.attempt}"
     last = info["last_event"]
     if last:
         lines.append(f"  last event: #{last['seq']} {last['type']} at {last['at']}")
@@ -43,7 +45,8 @@ def render_status(state: ReleaseState) -> str:
 
 
 def _summary(payload: dict[str, Any]) -> str:
-    keys = ("key", "trigger", "dest", "reason", "error", "path", "destination", "version")
+    keys = ("key", "trigger", "dest", "reason", "error", "path", "destination", "version",
+            "attempt")
     parts = [f"{k}={payload[k]}" for k in keys if k in payload and payload[k] not in (None, "")]
     if not parts:
         parts = [f"{k}={v}" for k, v in list(payload.items())[:3]

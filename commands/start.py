@@ -31,14 +31,16 @@ def start(app, version, increment, ci_run_id, max_runs, full_history) -> None:
         raise click.UsageError("give exactly one of --version X.Y.Z and --increment PART")
     if ci_run_id is not None and max_runs is not None:
         raise click.UsageError("--ci-run-id and --max-runs exclude each other")
+    from release_ledger.commands.fresh_ledger import ledger_or_nothing
     from release_ledger.commands.render import render_status
-    from release_ledger.workflows.start import start as start_release
+    from release_ledger.engine.releases import start_release
+    from release_ledger.workflows.start import prepare_start
 
     options = {"ci_run_id": ci_run_id, "max_runs": max_runs, "full_history": full_history}
-    app.config()  # bad settings stop here, before anything is recorded
-    ledger = app.ledger(create=True)
-    state = start_release(ledger, app.repo_path, version=version, increment=increment,
-                          options=options)
+    app.config()  # the checkout and its settings are checked here, before anything is written
+    started = prepare_start(app.repo_path, version=version, increment=increment, options=options)
+    with ledger_or_nothing(app) as ledger:
+        state = start_release(ledger, started)
     click.echo(f"started release {state.version}"
                + (f" (from {state.previous_version})" if state.previous_version else ""))
     click.echo(render_status(state), nl=False)

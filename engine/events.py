@@ -69,6 +69,14 @@ class ReleaseStarted(Event):
     increment: str | None = None
     options: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
+    attempt: int = 1    # 2, 3, ... when the version was aborted before (recorded only then)
+
+    def payload(self) -> dict[str, Any]:
+        """The payload; a first attempt's carries no `attempt` (as every ledger before attempts)."""
+        data = super().payload()
+        if data.get("attempt") == 1:
+            del data["attempt"]
+        return data
 
 
 class StepStarted(Event):

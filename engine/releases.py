@@ -77,17 +77,29 @@ def pick_release(ledger: EventStore, version: str | None) -> ReleaseState:
 
 def start_release(ledger: EventStore, started: "ReleaseStarted", actor: str | None = None
                   ) -> ReleaseState:
-    """Record a new release; refuse while another is open or if the version was used before."""
+    """Record a new release, or a new attempt of an aborted one; refuse while another is open
+    or if the version was released before."""
     current = open_release(ledger)
     if current is not None:
         raise ReleaseOpen(f"release {current.version} is still open (state {current.state})",
                           hint=f"finish it with `release advance`, or `release abort "
                                f"{current.version} --reason ...`")
+    prior = None
     if started.version in ledger.releases():
-        raise ReleaseOpen(f"release {started.version} was already started in this ledger",
-                          hint="choose another version")
-    stored = ledger.append(started.version, [started.to_new(f"{started.version}:start")],
-                           expected_release_seq=0, actor=actor)
-    state = replay(stored, started.version)
+        prior = load_state(ledger, started.version)
+        if prior.state != "aborted":
+            raise ReleaseOpen(f"release {started.version} was already {prior.state} in this "
+                              "ledger", hint="choose another version")
+        # The same version again: a new attempt, in the same history (engine.state).
+        started = started.model_copy(update={"attempt": prior.attempt + 1})
+    key = f"{started.version}:start" + (f"#attempt-{started.attempt}" if prior else "")
+    stored = ledger.append(started.version, [started.to_new(key)],
+                           expected_release_seq=prior.release_seq if prior else 0, actor=actor)
+    state = replay(stored, started.version, prior)
     save_state(ledger, state)
     return state
+
+
+def attempt_events(ledger: Ledger, state: ReleaseState) -> list:
+    """The events of the release's current attempt (all of them for a first attempt)."""
+    return list(ledger.events(state.version, after_seq=max(0, state.attempt_seq - 1)))

@@ -1,7 +1,10 @@
 """The release's state, folded from its events: `evolve(state, event)` and `replay(events)`.
 
 Effect keys are not part of the state (a release may hold tens of thousands): the step protocol
-reads them from the history when it runs (`engine.step.step_statuses`). The fold works on the raw rows (type + payload), so reading the state needs neither pydantic nor
+reads them from the history when it runs (`engine.step.step_statuses`). A ReleaseStarted after a
+ReleaseAborted begins a new attempt of the same version: the fold starts afresh from it (state,
+waits, rollbacks), counting attempts, while the release keeps one history (docs/ARCHITECTURE.md,
+"Attempts"). The fold works on the raw rows (type + payload), so reading the state needs neither pydantic nor
 the workflows' event classes: `release status` stays fast, and a ledger written by a newer version
 still replays. `evolve` is pure; `replay` folds into one private mutable copy for speed and is
 tested to equal folding `evolve` one event at a time.
@@ -35,6 +38,8 @@ class ReleaseState:
     waiting_on: str | None = None
     rollbacks: int = 0           # how many rollbacks so far: effects after one are new effects
     abort_reason: str | None = None
+    attempt: int = 1             # a start of an aborted version is attempt 2, 3, ...
+    attempt_seq: int = 0         # global seq of the current attempt's ReleaseStarted
 
     def to_json(self) -> str:
         """The state as JSON (the snapshot cache)."""
@@ -59,9 +64,18 @@ def _fold(fields: dict[str, Any], event: StoredEvent) -> None:
             f"{event.release_seq}, expected {fields['release_seq'] + 1}")
     p, t = event.payload, event.type
     if t == "ReleaseStarted":
-        if fields["events"]:
-            raise InvalidEventSequence(f"event seq {event.seq}: release started twice")
-        fields.update(started_at=event.at, previous_version=p.get("previous_version"),
+        # A new attempt may only follow an abort; it folds afresh, keeping the event count.
+        if fields["events"] and fields["state"] != "aborted":
+            raise InvalidEventSequence(f"event seq {event.seq}: release started twice "
+                                       "(a new attempt may only follow ReleaseAborted)")
+        attempt = fields["attempt"] + 1 if fields["events"] else 1
+        if p.get("attempt", attempt) != attempt:
+            raise InvalidEventSequence(f"event seq {event.seq}: attempt {p.get('attempt')} "
+                                       f"of release {event.release} follows attempt "
+                                       f"{attempt - 1}")
+        fields.update(state="started", waiting_on=None, rollbacks=0, abort_reason=None,
+                      attempt=attempt, attempt_seq=event.seq, started_at=event.at,
+                      previous_version=p.get("previous_version"),
                       options=dict(p.get("options") or {}))
     elif fields["events"] == 0:
         raise InvalidEventSequence(f"event seq {event.seq}: the first event of a release must "

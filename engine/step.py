@@ -10,7 +10,8 @@ through `StepContext.effect(key, act, reconcile)`:
    in ONE transaction. An exception appends `StepFailed(key, error)` and propagates.
 
 Keys are deterministic (`promote:<dst>@<digest>`); after a rollback they are scoped by the rollback
-count, because undone effects must be done again.
+count, because undone effects must be done again, and in a new attempt of an aborted version by
+the attempt number.
 """
 
 from __future__ import annotations
@@ -103,9 +104,11 @@ class StepContext:
     # -- reading ----------------------------------------------------------------------------
 
     def history(self) -> list[StoredEvent]:
-        """This release's events, oldest first (cached; refreshed after each append)."""
+        """The events of this release's current attempt, oldest first (cached; refreshed after
+        each append): an aborted attempt's effects are not this attempt's."""
         if self._history is None:
-            self._history = list(self.ledger.events(self.version))
+            after = max(0, self.state.attempt_seq - 1)
+            self._history = list(self.ledger.events(self.version, after_seq=after))
         return self._history
 
     def step_status(self, key: str) -> str | None:
@@ -140,8 +143,11 @@ class StepContext:
         return stored
 
     def scoped(self, key: str) -> str:
-        """The ledger key of an effect: after a rollback, the same effect is a new one."""
-        return key if self.state.rollbacks == 0 else f"{key}#after-rollback-{self.state.rollbacks}"
+        """The ledger key of an effect: after a rollback, or in a new attempt of an aborted
+        version, the same effect is a new one."""
+        if self.state.rollbacks:
+            key = f"{key}#after-rollback-{self.state.rollbacks}"
+        return key if self.state.attempt == 1 else f"{key}#attempt-{self.state.attempt}"
 
     def outcome_of(self, key: str) -> list[Event] | None:
         """The outcome events recorded when `key` succeeded, or None if it has not."""

@@ -23,3 +23,7 @@ class CollectError(WorkflowError):
 
 class PromotionError(WorkflowError):
     """An image promotion cannot go on (a destination holds another digest, ...)."""
+
+
+class CheckoutError(WorkflowError):
+    """The product checkout cannot be used: no folder, no git work tree, no VERSION, no remote."""

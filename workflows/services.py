@@ -66,20 +66,34 @@ class Services:
 
         return logging_hooks(self.log) if self.log is not None else {}
 
-    def _github(self, api_url: str, token_env: str):
-        from release_ledger.adapters.github import GitHubClient, token_from_env
+    def _github(self, api_url: str, token_env: str, what: str):
+        from release_ledger.adapters.github import GitHubClient
+        from release_ledger.adapters.tokens import find_token, missing_token
 
-        return GitHubClient(self._http(), api_url, token_from_env(token_env),
+        found = find_token(token_env)
+        if found is None and not self.config.sandbox:
+            # Said before the first call: an anonymous call would come back as a 404 that
+            # blames the repository's name (issue 13).
+            raise missing_token(token_env, needed_for=what)
+        self._say(f"token: {what} uses ${found[0]}" if found else
+                  f"token: none for {what} (the sandbox needs none)")
+        return GitHubClient(self._http(), api_url, found[1] if found else None,
                             cache_dir=self.cache_dir / "http", max_wait=self.max_wait,
                             read_only_cache=self.dry_run)
 
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
+
     @cached_property
     def _ci(self):
-        return self._github(self.config.ci.api_url, self.config.ci.token_env)
+        return self._github(self.config.ci.api_url, self.config.ci.token_env,
+                            f"reading Models CI ({self.config.ci.repo})")
 
     @cached_property
     def _product(self):
-        return self._github(self.config.github.api_url, self.config.github.token_env)
+        return self._github(self.config.github.api_url, self.config.github.token_env,
+                            f"the product repository ({self.config.github.repo})")
 
     def ci_client(self):
         """GitHub client for the Models CI repository."""
@@ -108,12 +122,27 @@ class Services:
                 url = f"oci-layout:{layout}"
             # push=True: a promotion writes to this host, so Bearer token servers must grant
             # pull,push (a pull-only token would make every destination write a 401/403).
-            client = None
+            client, credentials = None, None
+            if not url.startswith("oci-layout:"):
+                credentials = self._registry_login(host)
             if self.log is not None and not url.startswith("oci-layout:"):
                 import httpx
 
                 client = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0),
                                       follow_redirects=True, event_hooks=self._hooks())
             self._registries[host] = open_registry(url, host, client, push=True,
+                                                   credentials=credentials,
                                                    max_wait=self.max_wait)
         return self._registries[host]
+
+    def _registry_login(self, host: str):
+        """The login for a registry host; for ghcr.io the GitHub token, said missing if none."""
+        from release_ledger.adapters.credentials import TOKEN_HOSTS, credentials_source
+        from release_ledger.adapters.tokens import missing_token
+
+        token_env = self.config.github.token_env
+        credentials, source = credentials_source(host, token_env=token_env)
+        if credentials is None and host in TOKEN_HOSTS:
+            raise missing_token(token_env, needed_for=f"the registry {host}")
+        self._say(f"registry {host}: login from {source}")
+        return credentials

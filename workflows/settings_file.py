@@ -1,9 +1,10 @@
 """Finding and reading the target's settings file (`--config FILE`, else `release.toml`, else
 `[tool.release]` in `pyproject.toml`), without validating it.
 
-Kept apart from `workflows.config` (pydantic models) because every command needs one key before
-anything else, the ledger's location (`[ledger] url`), and `release status` must not pay the
-quarter second that importing pydantic costs just to learn it.
+Kept apart from `workflows.config` (pydantic models) because every command reads the settings
+before anything else (the ledger's location, `[ledger] url`; the git remote to check; unknown
+keys to refuse), and `release status` must not pay the quarter second that importing pydantic
+costs just for that.
 """
 
 from __future__ import annotations

@@ -57,9 +57,9 @@ def baseline(repo: Path) -> dict[str, Any]:
     return files
 
 
-def start(ledger: EventStore, repo: Path, *, version: str | None, increment: str | None,
-          options: dict[str, Any], actor: str | None = None) -> ReleaseState:
-    """Record ReleaseStarted with the target version fixed now (VERSION is not touched)."""
+def prepare_start(repo: Path, *, version: str | None, increment: str | None,
+                  options: dict[str, Any]) -> ReleaseStarted:
+    """The ReleaseStarted a start would record, checked (reads the checkout, writes nothing)."""
     current = read_current_version(repo)
     if version is not None:
         parse_version(version, "--version")
@@ -72,6 +72,12 @@ def start(ledger: EventStore, repo: Path, *, version: str | None, increment: str
     if current is not None and SEMVER.match(current) and target == current:
         raise WorkflowError(f"the target version {target} is the current VERSION",
                             hint="use --increment, or a --version above it")
-    started = ReleaseStarted(version=target, previous_version=current, increment=increment,
-                             options=options, baseline=baseline(repo))
+    return ReleaseStarted(version=target, previous_version=current, increment=increment,
+                          options=options, baseline=baseline(repo))
+
+
+def start(ledger: EventStore, repo: Path, *, version: str | None, increment: str | None,
+          options: dict[str, Any], actor: str | None = None) -> ReleaseState:
+    """Record ReleaseStarted with the target version fixed now (VERSION is not touched)."""
+    started = prepare_start(repo, version=version, increment=increment, options=options)
     return start_release(ledger, started, actor=actor)

@@ -16,10 +16,13 @@ from release_ledger.ledger import Ledger
 
 @pytest.fixture
 def product(tmp_path):
-    """A minimal product checkout: a git repo with VERSION 0.3.0."""
+    """A minimal product checkout: a git repo with VERSION 0.3.0 and a bare `origin`."""
     repo = tmp_path / "product"
     repo.mkdir()
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin",
+                    str(tmp_path / "remote.git")], check=True)
     (repo / "VERSION").write_text("0.3.0\n")
     return repo
 

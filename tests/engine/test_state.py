@@ -14,11 +14,20 @@ from release_ledger.ledger import Ledger, NewEvent
 
 @st.composite
 def release_events(draw):
-    """A random valid event sequence: started, then steps, waits, transitions, rollbacks, abort."""
+    """A random valid event sequence: started, then steps, waits, transitions, rollbacks, abort,
+    and after an abort maybe a new attempt of the same version."""
     events = [NewEvent("ReleaseStarted", {"version": "0.4.0", "previous_version": "0.3.0",
                                           "options": {"max_runs": draw(st.integers(1, 90))}})]
-    state = "started"
+    state, attempt = "started", 1
     for _ in range(draw(st.integers(0, 40))):
+        if state == "aborted":
+            if not draw(st.booleans()):
+                break
+            attempt += 1
+            events.append(NewEvent("ReleaseStarted", {"version": "0.4.0", "attempt": attempt,
+                                                      "previous_version": "0.3.0"}))
+            state = "started"
+            continue
         kind = draw(st.sampled_from(["step", "fail", "wait", "forward", "rollback", "abort"]))
         key = f"k{draw(st.integers(0, 5))}"
         if kind == "step":
@@ -41,22 +50,21 @@ def release_events(draw):
         elif kind == "abort" and state not in ("released", "aborted"):
             events.append(NewEvent("ReleaseAborted", {"reason": "r", "source": state}))
             state = "aborted"
-            break
-    return events, state
+    return events, state, attempt
 
 
 @settings(max_examples=150, deadline=None)
 @given(release_events())
 def test_replay_equals_evolving_one_event_at_a_time(case):
     """replay(events) is the same state as evolve applied event by event."""
-    new_events, final = case
+    new_events, final, attempt = case
     ledger = Ledger.open(":memory:")
     stored = ledger.append("0.4.0", new_events)
     state = ReleaseState(version="0.4.0")
     for event in stored:
         state = evolve(state, event)
     assert replay(stored) == state
-    assert state.state == final
+    assert state.state == final and state.attempt == attempt
     assert state.events == len(stored)
 
 
@@ -99,3 +107,36 @@ def test_a_transition_from_the_wrong_state_is_refused():
         NewEvent("StateChanged", {"trigger": "publish", "source": "started", "dest": "released"})])
     with pytest.raises(Exception, match="not allowed from state 'started'"):
         replay(stored)
+
+
+def _aborted(ledger: Ledger) -> list:
+    return ledger.append("0.4.0", [NewEvent("ReleaseStarted", {"version": "0.4.0"}),
+                                   NewEvent("ReleaseAborted", {"reason": "r", "source": "started"})])
+
+
+def test_a_start_after_an_abort_is_a_fresh_second_attempt():
+    """ReleaseStarted after ReleaseAborted folds afresh: state started, attempt 2, events kept."""
+    ledger = Ledger.open(":memory:")
+    _aborted(ledger)
+    again = ledger.append("0.4.0", [NewEvent("ReleaseStarted", {"version": "0.4.0", "attempt": 2})])
+    state = replay(ledger.events("0.4.0"))
+    assert (state.state, state.attempt, state.events) == ("started", 2, 3)
+    assert state.attempt_seq == again[0].seq and state.abort_reason is None
+
+
+def test_a_second_start_of_an_open_release_is_refused():
+    """ReleaseStarted while the release is still open cannot be folded."""
+    ledger = Ledger.open(":memory:")
+    stored = ledger.append("0.4.0", [NewEvent("ReleaseStarted", {"version": "0.4.0"}),
+                                     NewEvent("ReleaseStarted", {"version": "0.4.0"})])
+    with pytest.raises(InvalidEventSequence, match="release started twice"):
+        replay(stored)
+
+
+def test_an_attempt_number_that_skips_is_refused():
+    """A new attempt must be numbered one more than the last."""
+    ledger = Ledger.open(":memory:")
+    _aborted(ledger)
+    ledger.append("0.4.0", [NewEvent("ReleaseStarted", {"version": "0.4.0", "attempt": 3})])
+    with pytest.raises(InvalidEventSequence, match="attempt 3 of release 0.4.0 follows attempt 1"):
+        replay(ledger.events("0.4.0"))

@@ -129,3 +129,27 @@ def test_effects_after_a_rollback_are_new_effects(release, steps):
     ctx = StepContext(release, load_state(release, "0.4.0"), step="promote_dev")
     ctx.effect("promote_dev:x", lambda: calls.append(1) or [])
     assert calls == [1]
+
+
+def test_a_new_attempt_of_an_aborted_version_does_its_effects_again(release):
+    """After abort and a new start of 0.4.0, an effect done in attempt 1 runs again, once."""
+    from release_ledger.engine.runner import abort
+
+    calls = []
+    act = lambda: calls.append(1) or [ThingMade(name="a")]  # noqa: E731
+    _ctx(release).effect("make:a", act)
+    abort(release, "0.4.0", "bad CI night")
+    state = start_release(release, ReleaseStarted(version="0.4.0", previous_version="0.3.0"))
+    assert (state.state, state.attempt) == ("started", 2)
+    _ctx(release).effect("make:a", act)
+    _ctx(release).effect("make:a", act)
+    assert calls == [1, 1]
+    assert [e.type for e in release.events("0.4.0")].count("ReleaseStarted") == 2
+
+
+def test_a_version_still_open_cannot_be_started_again(release):
+    """Only an aborted version gets a new attempt: one still open is refused, named."""
+    from release_ledger.engine.errors import ReleaseOpen
+
+    with pytest.raises(ReleaseOpen, match="release 0.4.0 is still open"):
+        start_release(release, ReleaseStarted(version="0.4.0"))

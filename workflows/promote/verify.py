@@ -48,9 +48,13 @@ def verify_images(events: Iterable[object], registry_for: Callable[[str], Any]) 
 
 
 def check_release(ledger: Any, state: Any, services: Any) -> tuple[int, list[str]]:
-    """For `release verify`: (tags checked, one sentence per drifted tag naming both digests)."""
-    from release_ledger.engine.events import parse_event
+    """For `release verify`: (tags checked, one sentence per drifted tag naming both digests).
 
-    events = [parse_event(e) for e in ledger.events(state.version)]
+    The tags of the release's current attempt: an aborted attempt's promotions may since have
+    been overwritten by the next attempt, as `--allow-overwrite` recorded."""
+    from release_ledger.engine.events import parse_event
+    from release_ledger.engine.releases import attempt_events
+
+    events = [parse_event(e) for e in attempt_events(ledger, state)]
     checked = len(fold(events).expected)
     return checked, [str(d) for d in verify_images(events, services.registry_for)]
