@@ -34,6 +34,7 @@ def advance(app, to, dry_run, yes, skip_missing, allow_overwrite, max_wait) -> N
       release advance --skip-missing       # waive images that need a build
     """
     from release_ledger.commands.render import render_status
+    from release_ledger.engine.errors import Waiting
     from release_ledger.engine.releases import pick_release
     from release_ledger.engine.runner import advance as run, check_target
     from release_ledger.workflows.steps import before_step, register_all
@@ -53,9 +54,14 @@ def advance(app, to, dry_run, yes, skip_missing, allow_overwrite, max_wait) -> N
     services.dry_run = dry_run
     options = {"skip_missing": skip_missing, "allow_overwrite": allow_overwrite,
                "max_wait": max_wait, "yes": yes}
-    result = run(ledger, state.version, to=to, dry_run=dry_run, options=options,
-                 services=services, repo=app.repo_path, out=app.reporter(),
-                 before_step=before_step)
+    try:
+        result = run(ledger, state.version, to=to, dry_run=dry_run, options=options,
+                     services=services, repo=app.repo_path, out=app.reporter(),
+                     before_step=before_step)
+    except Waiting as wait:
+        for dest in wait.moved:  # what this run did before it had to wait
+            click.echo(f"-> {dest}")
+        raise
     if result.already:
         click.echo(f"already at {result.state.state}" if to else
                    f"release {result.state.version} is {result.state.state}: nothing to do")

@@ -25,6 +25,7 @@ COMMANDS = {
     "graph": "release_ledger.commands.graph:graph",
     "demo": "release_ledger.commands.demo:demo",
     "ledger": "release_ledger.commands.ledger:ledger",
+    "collect": "release_ledger.commands.collect:collect",
 }
 
 

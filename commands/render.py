@@ -65,3 +65,34 @@ def render_history(events: Iterable[StoredEvent]) -> str:
 def history_json(events: Iterable[StoredEvent]) -> str:
     """The stable `history --json` array (documented in the README)."""
     return json.dumps([e.as_dict() for e in events], indent=2, ensure_ascii=False) + "\n"
+
+
+def render_demo_summary(events: list[StoredEvent], state: ReleaseState, *, chain_ok: bool,
+                        checked: int, drifted: int, root: Any, history: str) -> str:
+    """The end of `release demo`: states passed, PRs, images, tag, and where to look next."""
+    states = [state_ for state_ in ["started"] + [e.payload.get("dest") for e in events
+              if e.type == "StateChanged"]]
+    pulls: dict[int, dict[str, Any]] = {}
+    for e in events:
+        if e.type in ("PullRequestOpened", "PullRequestMerged"):
+            pull = pulls.setdefault(e.payload["number"], {})
+            pull.update(e.payload, merged=pull.get("merged") or e.type == "PullRequestMerged")
+    promoted: dict[str, int] = {}
+    for e in events:
+        if e.type == "ImagePromoted":
+            promoted[e.payload.get("stage", "?")] = promoted.get(e.payload.get("stage", "?"), 0) + 1
+    tags = [e.payload["tag"] for e in events if e.type == "ReleaseTagged"]
+    lines = [f"release {state.version}: {state.state}"
+             + (f" (from {state.previous_version})" if state.previous_version else ""),
+             f"  states:  {' -> '.join(states)}"]
+    for number, pull in sorted(pulls.items()):
+        lines.append(f"  PR #{number}:   {pull.get('head')} -> {pull.get('base')}"
+                     + (" (merged)" if pull.get("merged") else ""))
+    images = " and ".join(f"{n} {stage}" for stage, n in promoted.items()) or "no"
+    lines.append(f"  images:  {images} promotions; {checked - drifted} of {checked} promoted "
+                 "tags at their recorded digests")
+    lines.append(f"  tag:     {', '.join(tags) or 'none'}")
+    lines.append(f"  ledger:  {len(events)} events, hash chain {'ok' if chain_ok else 'BROKEN'}")
+    lines.append(f"sandbox: {root}")
+    lines.append(f"history: {history}")
+    return "\n".join(lines) + "\n"

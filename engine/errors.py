@@ -38,6 +38,7 @@ class Waiting(EngineError):
 
     def __init__(self, reason: str, hint: str | None = None):
         self.reason = reason
+        self.moved: list[str] = []  # states passed before the wait (set by `advance`)
         super().__init__(reason, hint)
 
 

@@ -68,6 +68,9 @@ def advance(ledger: EventStore, version: str, *, to: str | None = None, dry_run:
                     before_step(ctx)
                 state = _run_step(ctx, trigger)
                 result.moved.append(state.state)
+        except Waiting as wait:
+            wait.moved = list(result.moved)  # the states passed before the wait, for the CLI
+            raise
         finally:
             save_state(ledger, load_state(ledger, version))
         result.state = state

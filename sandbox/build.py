@@ -74,6 +74,9 @@ def build_sandbox(root: Path) -> Path:
         from release_ledger.workflows.errors import WorkflowError
 
         raise WorkflowError(f"{root} is not empty; the demo needs an empty or new folder")
+    from release_ledger.sandbox.demo import write_reviewer
+
     images = write_dataset(root / "github")
     seed_registry(root / "registries", images)
+    write_reviewer(root)
     return build_product(root)

@@ -218,6 +218,15 @@ def merge_pull(root: Path, number: int, remote_git_dir: Path, repo: str | None =
         return commit
 
 
+def open_pulls(root: Path, repo: str | None = None) -> list[dict]:
+    """The open pull requests in the store (of `repo`, or of every repository), by number."""
+    path = Path(root) / STORE
+    store = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    pulls = [p for name, data in store.get("repos", {}).items() if repo in (None, name)
+             for p in data.get("pulls", []) if p.get("state") == "open"]
+    return sorted(pulls, key=lambda p: p["number"])
+
+
 def close_pull(root: Path, number: int, repo: str | None = None) -> None:
     """Close PR `number` without merging it (a reviewer rejecting the release)."""
     with _store(Path(root)) as store:

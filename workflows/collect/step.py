@@ -1,8 +1,9 @@
 """The collect step (`started -> collected`): Models CI runs -> all-results and last-good JSON.
 
-DOMAIN.md §2 and DESIGN.md §8. The reading of CI lives in `workflows.ci_collector` (`Collector`),
-the choice of each model's last-good entry in `workflows.last_good`; this module is the engine
-step and its events. The two files are written as one ledger effect that records the runs,
+DOMAIN.md §2 and DESIGN.md §8. The reading of CI lives in `collect.collector` (`Collector`), the
+choice of each model's last-good entry in `collect.last_good`; this module is the engine step and
+its events, and the wiring `release collect` shares with it (`make_collector`,
+`catalogue_targets`, `result_files`). The two files are written as one ledger effect that records the runs,
 artifacts (ids, sha256) and both files' sha256.
 
 One bad model never sinks the collection: its reason is recorded and it gets `{}` in last-good.
@@ -22,6 +23,30 @@ from release_ledger.workflows.collect.collector import Collection, Collector, su
 from release_ledger.workflows.collect.last_good import Target, file_names, render_json, span, targets_from_specs
 
 WRITE_KEY = "collect:write-results"
+
+
+# -- shared with `release collect` (workflows.collect.standalone) --------------------------------
+
+def make_collector(services: Any, out: Any) -> Collector:
+    """A Collector on the Models CI the settings name (`[ci]`), reporting progress to `out`."""
+    cfg = services.config.ci
+    return Collector(services.ci_client(), cfg.repo, cfg.workflow, Path(services.cache_dir),
+                     require_passing=cfg.require_passing, out=out)
+
+
+def catalogue_targets(repo: Path, services: Any) -> list[Target]:
+    """The catalogue's models, in catalogue order: the keys of the last-good file."""
+    from release_ledger.workflows.spec.reader import load_catalogue
+
+    return targets_from_specs(load_catalogue(repo, services.config.images.release_repo))
+
+
+def result_files(collection: Collection, folder: str) -> dict[str, tuple[str, str]]:
+    """The all-results and last-good files of a collection: {kind: (path under folder, text)}."""
+    x, y = span(collection.runs)
+    all_name, good_name = file_names(x, y)
+    return {"all_results": (f"{folder}/{all_name}", render_json(collection.all_results)),
+            "last_good": (f"{folder}/{good_name}", render_json(collection.last_good))}
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -128,25 +153,15 @@ class CollectStep:
                 "full_history": bool(opts.get("full_history"))}
 
     def _collector(self, ctx: StepContext) -> Collector:
-        cfg = self._config(ctx)
-        return Collector(ctx.services.ci_client(), cfg.repo, cfg.workflow,
-                         Path(ctx.services.cache_dir), require_passing=cfg.require_passing,
-                         out=ctx.out)
+        return make_collector(ctx.services, ctx.out)
 
     @staticmethod
     def _targets(ctx: StepContext) -> list[Target]:
-        from release_ledger.workflows.spec.reader import load_catalogue
-
-        release_repo = ctx.services.config.images.release_repo
-        return targets_from_specs(load_catalogue(ctx.repo, release_repo))
+        return catalogue_targets(ctx.repo, ctx.services)
 
     @staticmethod
     def _files(ctx: StepContext, collection: Collection) -> dict[str, tuple[str, str]]:
-        x, y = span(collection.runs)
-        all_name, good_name = file_names(x, y)
-        folder = f"release_logs/v{ctx.version}"
-        return {"all_results": (f"{folder}/{all_name}", render_json(collection.all_results)),
-                "last_good": (f"{folder}/{good_name}", render_json(collection.last_good))}
+        return result_files(collection, f"release_logs/v{ctx.version}")
 
     @staticmethod
     def _events(ctx, cfg, collection: Collection, files, opts) -> list[Event]:
