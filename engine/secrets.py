@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 
-# GH_PAT is DESIGN §6's token variable; the suffixes catch the other tokens a user may configure
-# (`token_env` is free, e.g. CI_TOKEN, REGISTRY_PASSWORD).
-_NAMES = ("GH_PAT", "GITHUB_TOKEN", "PGPASSWORD")
+# GH_PAT, GITHUB_TOKEN and GH_TOKEN are the token variables (adapters.tokens), PGPASSWORD the
+# ledger's; the suffixes catch the other tokens a user may configure (`token_env` is free).
+_NAMES = ("GH_PAT", "GITHUB_TOKEN", "GH_TOKEN", "PGPASSWORD")
 _SUFFIXES = ("_TOKEN", "_PAT", "_PASSWORD")
 # Shorter values ("1", "true") would blank out ordinary words of a message.
 _MIN_LENGTH = 6

@@ -229,6 +229,7 @@ def test_unreachable_github_says_each_retry_and_ends_in_one_sentence(product, mo
     """With nothing listening, each retry is announced and the error names the host and a hint."""
     import socket
 
+    monkeypatch.setenv("GH_PAT", "ghp_" + "unreachable" * 3)
     with socket.socket() as s:  # a free loopback port with no server behind it
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -44,3 +44,28 @@ def test_cli_runs_with_a_product_checkout_first_on_pythonpath(tmp_path):
                               cwd=product, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         assert "the product, not release" not in proc.stderr
+
+
+def test_advance_dry_run_works_in_a_product_checkout_on_pythonpath(tmp_path):
+    """`PYTHONPATH=<product> release advance --dry-run` in the product (issue 13): our modules,
+    not the product's `workflows`, `engine`, ... packages, and the plan is printed."""
+    from release_ledger.sandbox.build import build_sandbox
+
+    product = build_sandbox(tmp_path / "sandbox")
+    (product / "workflows" / "__init__.py").write_text("")  # the product's own package
+    shadows = ["workflows/config.py", "workflows/services.py", "workflows/steps.py",
+               "engine/__init__.py", "ledger/__init__.py", "commands/__init__.py",
+               "adapters/__init__.py"]
+    for name in shadows:
+        (product / name).parent.mkdir(exist_ok=True)
+        (product / name).write_text("raise ImportError('the product, not release')\n")
+    subprocess.run(["git", "-C", str(product), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(product), "-c", "user.name=t", "-c", "user.email=t@t",
+                    "commit", "-qm", "the product's own packages"], check=True)
+    env = {**os.environ, "PYTHONPATH": str(product)}
+    for args in (["start", "--increment", "minor"], ["advance", "--dry-run"]):
+        proc = subprocess.run([sys.executable, "-m", "release_ledger.commands", *args],
+                              cwd=product, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "the product, not release" not in proc.stderr
+    assert proc.stdout.startswith("dry run: nothing was written\nplan: collect\n")

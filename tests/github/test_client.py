@@ -165,3 +165,24 @@ def test_token_falls_back_to_github_token(monkeypatch):
     monkeypatch.delenv("GH_PAT", raising=False)
     monkeypatch.setenv("GITHUB_TOKEN", "abc")
     assert token_from_env() == "abc"
+
+
+def test_a_404_to_a_call_without_a_token_says_the_token_may_be_missing(http, api):
+    """GitHub answers 404 to anonymous calls for private things: the message says so."""
+    api.json(RUNS, {"message": "Not Found"}, status=404)
+    with pytest.raises(NotFound) as err:
+        GitHubClient(http, api.url, None).get_json(RUNS)
+    assert "for a call without a token (HTTP 404): the token may be missing" in str(err.value)
+    assert "GH_PAT, GITHUB_TOKEN or GH_TOKEN" in str(err.value)
+
+
+def test_token_order_is_gh_pat_then_github_token_then_gh_token(monkeypatch):
+    """GH_PAT wins over GITHUB_TOKEN, which wins over GH_TOKEN; GH_TOKEN alone is read too."""
+    from release_ledger.adapters.tokens import find_token
+
+    env = {"GH_TOKEN": "c", "GITHUB_TOKEN": "b", "GH_PAT": "a"}
+    assert find_token("GH_PAT", env) == ("GH_PAT", "a")
+    assert find_token("GH_PAT", {"GH_TOKEN": "c", "GITHUB_TOKEN": "b"}) == ("GITHUB_TOKEN", "b")
+    assert find_token("GH_PAT", {"GH_TOKEN": "c"}) == ("GH_TOKEN", "c")
+    assert find_token("CI_TOKEN", {"CI_TOKEN": "d", **env}) == ("CI_TOKEN", "d")
+    assert find_token("GH_PAT", {"GH_PAT": "  "}) is None

@@ -21,6 +21,12 @@ from pulls_support import (DEV_SUMMARY, DIFF, LAST_GOOD, REPO, TOKEN, VERSION, W
 
 
 @pytest.fixture(autouse=True)
+def _a_token(monkeypatch) -> None:
+    """The product's GitHub needs a token (workflows.services says a missing one up front)."""
+    monkeypatch.setenv("GH_PAT", TOKEN)
+
+
+@pytest.fixture(autouse=True)
 def _no_retry_waits() -> Iterator[None]:
     http_mod.set_testing(True, attempts=2)
     yield

@@ -91,3 +91,19 @@ def test_bad_config_names_the_file(docker_dir, tmp_path):
 def test_repr_hides_the_secret():
     """Credentials never print their secret."""
     assert "hunter2" not in repr(Credentials("me", "hunter2")) + str(Credentials("me", "hunter2"))
+
+
+@pytest.mark.parametrize("var", ["GITHUB_TOKEN", "GH_TOKEN"])
+def test_ghcr_login_takes_the_same_tokens_as_the_api(docker_dir, var):
+    """With only GITHUB_TOKEN (GitHub Actions) or GH_TOKEN (gh), ghcr.io still gets a login."""
+    from release_ledger.adapters.credentials import credentials_source
+
+    env = docker_dir({}) | {var: "ghp_other"}
+    credentials, source = credentials_source("ghcr.io", env)
+    assert credentials.secret == "ghp_other" and source == f"${var}"
+
+
+def test_the_configured_token_variable_comes_first_for_ghcr(docker_dir):
+    """`token_env` (github.token_env) is tried before GH_PAT for the ghcr.io login."""
+    env = docker_dir({}) | {"GH_PAT": "ghp_default", "PACKAGES_TOKEN": "ghp_packages"}
+    assert credentials_for("ghcr.io", env, token_env="PACKAGES_TOKEN").secret == "ghp_packages"

@@ -256,10 +256,14 @@ def test_registry_settings_open_or_fail_naming_the_url(tmp_path_factory, figures
     figures["fuzz cases: registry settings"] += 1
     from release_ledger.workflows.services import Services
 
+    from unittest import mock
+
     repo = tmp_path_factory.mktemp("repo")
     try:
         config = parse_config({"registries": {host: {"url": url}}}, "release.toml")
-        Services(config, repo).registry_for(host)
+        # ghcr.io's login is the GitHub token: without one, the URL would never be looked at.
+        with mock.patch.dict(os.environ, {"GH_PAT": "fuzz-token-value"}):
+            Services(config, repo).registry_for(host)
     except Exception as exc:  # noqa: BLE001
         one_sentence(exc, "release.toml" if not isinstance(exc, AdapterError) else url[:20])
     assert files_in(repo) == []
