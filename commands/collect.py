@@ -22,8 +22,8 @@ def collect(app, max_runs: int | None, ci_run_id: int | None, out_dir: str | Non
     \b
     Examples:
       release collect                          # the 30 newest runs -> release_logs/ci/
-      release collect --max-runs 5 --out /tmp/ci
-      release collect --ci-run-id 19339722549
+      release collect --max-runs 5 --out ci-files
+      release collect --ci-run-id 19341367781
     """
     if ci_run_id is not None and max_runs is not None:
         raise click.UsageError("--ci-run-id and --max-runs exclude each other")

@@ -25,7 +25,7 @@ def demo(app, directory: str | None, setup_only: bool) -> None:
     \b
     Examples:
       release demo
-      release demo --dir /tmp/release-demo
+      release demo --dir release-demo
       release --ledger postgresql://release@localhost/release_demo demo
       release demo --dir sandbox --setup-only && cd sandbox/product
     """

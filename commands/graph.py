@@ -11,7 +11,7 @@ def graph() -> None:
 
     \b
     Example:
-      release graph > docs/machine.mmd
+      release graph > machine.mmd
     """
     from release_ledger.engine.machine import mermaid
 

@@ -15,7 +15,7 @@ def history(app, as_json: bool, version: str | None) -> None:
     \b
     Examples:
       release history
-      release history 0.4.0 --json | jq '.[] | select(.type == "ImageCopied")'
+      release history 0.4.0 --json | jq '.[] | select(.type == "ImagePromoted")'
     """
     from release_ledger.commands.render import history_json, render_history
     from release_ledger.engine.releases import pick_release

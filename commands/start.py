@@ -25,7 +25,7 @@ def start(app, version, increment, ci_run_id, max_runs, full_history) -> None:
     Examples:
       release start --increment minor             # 0.3.0 -> 0.4.0
       release start --version 1.0.0 --max-runs 10
-      release start --increment patch --ci-run-id 19339722549
+      release start --increment patch --ci-run-id 19341367781
     """
     if (version is None) == (increment is None):
         raise click.UsageError("give exactly one of --version X.Y.Z and --increment PART")

@@ -79,3 +79,15 @@ def test_merge_prs_outside_a_sandbox_is_one_sentence(tmp_path):
     from release_ledger.sandbox.demo import main
 
     assert main([str(tmp_path)]) == 1
+
+
+def test_files_of_release_collect_never_block_a_release(tmp_path):
+    """collect, then a release: its PR step does not take release_logs/ci/ for a foreign change."""
+    from release_ledger.sandbox.build import build_sandbox
+
+    repo = build_sandbox(tmp_path / "sandbox")
+    assert run("--repo", str(repo), "collect", "--max-runs", "3").exit_code == 0
+    run("--repo", str(repo), "start", "--increment", "minor")
+    result = run("--repo", str(repo), "advance", "--skip-missing")
+    assert result.exit_code == 3, result.stderr
+    assert "waiting: waiting for PR #1 to be merged" in result.stderr

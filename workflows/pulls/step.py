@@ -115,7 +115,11 @@ def written_by_release(path: str, release_files: list[str]) -> bool:
 
 def _ours(path: str, release_files: list[str]) -> bool:
     # The ledger stays out of git (DESIGN §2); commands/ excludes it, this is a second guard.
-    return is_ledger_file(path) or written_by_release(path, release_files)
+    # `release collect` writes into release_logs/ci/ outside any release: ours, never foreign.
+    from release_ledger.workflows.collect.standalone import DEFAULT_OUT
+
+    return (is_ledger_file(path) or path.startswith(f"{DEFAULT_OUT}/")
+            or written_by_release(path, release_files))
 
 
 def foreign_dirty_files(git: Git, release_files: list[str]) -> list[str]:
