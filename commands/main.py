@@ -117,7 +117,8 @@ def _print_error(exc: BaseException, verbose: int) -> None:
 
 @click.group(cls=ReleaseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--repo", type=click.Path(file_okay=False, path_type=str), default=".",
-              show_default=True, help="The product checkout to release (VERSION, catalogue, README).")
+              show_default=True,
+              help="The product checkout, or any folder inside it (its git work tree with VERSION).")
 @click.option("--ledger", "ledger_path", metavar="FILE|URL", default=None,
               help="The ledger: a file, or a team's postgresql://user@host/db URL (password "
                    "from PGPASSWORD or ~/.pgpass) [default: [ledger] url of the settings, "
@@ -143,7 +144,8 @@ def cli(ctx: click.Context, repo: str, ledger_path: str | None, config_path: str
       release advance                     # after the merge: tag and publish
       release status                      # where it is, what it waits on
 
-    Try it offline first: `release demo`.
+    Try it offline first: `release demo` (or `release demo --setup-only` to drive the sandbox
+    step by step). Only read Models CI: `release collect`.
 
     \b
     Exit codes: 0 done, 1 error, 2 usage, 3 waiting on a person, 4 verification failed.

@@ -135,7 +135,8 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
         shown = first.get("input")
         if isinstance(shown, str):
             shown = redact(shown)  # a ledger URL's password never reaches the terminal
-        raise ConfigError(f"{source}: key {key!r} {message} (got {shown!r})") from None
+        raise ConfigError(f"{source}: key {key!r} {message} (got {shown!r})",
+                          hint="the README section Configuration shows each key's default") from None
 
 
 def load_config(repo: Path, config_file: Path | None = None) -> Config:

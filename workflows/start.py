@@ -23,7 +23,8 @@ def parse_version(text: str, source: str) -> tuple[int, int, int]:
     value = text.strip().removeprefix("v")
     match = SEMVER.match(value)
     if not match:
-        raise WorkflowError(f"{source} holds {value!r}, which is not a version X.Y.Z")
+        raise WorkflowError(f"{source} holds {value!r}, which is not a version X.Y.Z",
+                            hint="versions are three numbers, e.g. 0.4.0")
     return tuple(int(p) for p in match.groups())  # type: ignore[return-value]
 
 

@@ -269,7 +269,8 @@ def test_demo_runs_a_whole_release_and_proves_it(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "release 0.4.0: released (from 0.3.0)" in result.output
     assert "demo: merged PR #1 as a reviewer would" in result.output
-    assert "verify: hash chain ok; 5 of 5 promoted tags at their recorded digests" in result.output
+    assert "5 of 5 promoted tags at their recorded digests" in result.output
+    assert "  ledger:  77 events, hash chain ok" in result.output
     tags = subprocess.run(["git", "tag", "-n1"], cwd=tmp_path / "demo" / "remote.git",
                           capture_output=True, text=True).stdout
     assert tags.startswith("v0.4.0")
@@ -282,3 +283,22 @@ def test_start_with_bad_settings_records_nothing(product):
     assert result.exit_code == 1
     assert "release.toml: unknown key 'images.release_rpeo'" in result.stderr
     assert not (product / "release_logs").exists()
+
+
+def test_demo_ends_with_a_summary_not_the_history(tmp_path):
+    """The demo's last lines: states, PRs, images, tag, the sandbox and the history command."""
+    root = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(root)])
+    tail = result.output.split("\n\n")[-1]
+    assert tail.splitlines() == [
+        "release 0.4.0: released (from 0.3.0)",
+        "  states:  started -> collected -> spec-updated -> dev-promoted -> pr-open -> "
+        "rc-promoted -> released",
+        "  PR #1:   pre-release-v0.4.0 -> dev (merged)",
+        "  PR #2:   rc-v0.4.0 -> main (merged)",
+        "  images:  3 dev and 3 rc promotions; 5 of 5 promoted tags at their recorded digests",
+        "  tag:     v0.4.0",
+        "  ledger:  77 events, hash chain ok",
+        f"sandbox: {root}",
+        f"history: release --repo {root / 'product'} history"]
+    assert "StepStarted" not in result.output

@@ -180,3 +180,20 @@ def test_commands_that_need_no_product_run_anywhere(tmp_path, monkeypatch):
     assert release("graph").exit_code == 0
     assert release("start", "--help").exit_code == 0
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("setup,args,sentence", [
+    (None, ["status"], "no ledger at"),
+    (None, ["start", "--version", "4.0"], "--version holds '4.0', which is not a version X.Y.Z"),
+    ("[ci]\nmax_runs = 'many'\n", ["start", "--increment", "minor"],
+     "key 'ci.max_runs' input should be a valid integer"),
+    ("[ci]\nbogus = 1\n", ["status"], "unknown key 'ci.bogus'"),
+])
+def test_first_contact_errors_end_with_a_hint(product, setup, args, sentence):
+    """The errors a newcomer meets first are one sentence, then a `hint:` line saying what to do."""
+    if setup:
+        (product / "release.toml").write_text(setup)
+    result = release("--repo", str(product), *args)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and sentence in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("hint: ")
