@@ -131,16 +131,33 @@ def _sql_tracer(sql: str, params: Any) -> None:
     print(f"sql: {' '.join(sql.split())} {params!r}"[:400], file=sys.stderr)
 
 
-def exclude_from_git(repo: Path, ledger_file: Path) -> None:
-    """Keep the SQLite file and its WAL companions out of `git status` (.git/info/exclude)."""
+def git_exclude_file(repo: Path) -> Path | None:
+    """The checkout's `info/exclude`: in `.git/`, or where git keeps it for a linked worktree
+    (`.git` is then a file naming the real git folder); None when there is no git folder."""
     git_dir = repo / ".git"
-    if not git_dir.is_dir():
+    if git_dir.is_dir():
+        return git_dir / "info" / "exclude"
+    if not git_dir.is_file():
+        return None
+    import subprocess
+
+    proc = subprocess.run(["git", "-C", str(repo), "rev-parse", "--git-path", "info/exclude"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    path = Path(proc.stdout.strip())
+    return path if path.is_absolute() else repo / path
+
+
+def exclude_from_git(repo: Path, ledger_file: Path) -> None:
+    """Keep the SQLite file and its WAL companions out of `git status` (info/exclude)."""
+    exclude = git_exclude_file(repo)
+    if exclude is None:
         return
     try:
         rel = ledger_file.resolve().relative_to(repo.resolve())
     except ValueError:
         return  # the ledger lives outside the repo: nothing to hide
-    exclude = git_dir / "info" / "exclude"
     pattern = f"/{rel.as_posix()}*"
     text = exclude.read_text() if exclude.exists() else ""
     if pattern not in text.splitlines():

@@ -26,10 +26,12 @@ def ledger_or_nothing(app: Any) -> Iterator[Any]:
     if is_postgres(target) or Path(target).exists():
         yield app.ledger(create=True)
         return
+    from release_ledger.commands.context import git_exclude_file
+
     path = Path(target)
     new_dirs = [d for d in [path.parent, *path.parent.parents] if not d.exists()]
-    exclude = Path(app.repo_path) / ".git" / "info" / "exclude"
-    exclude_before = exclude.read_bytes() if exclude.is_file() else None
+    exclude = git_exclude_file(Path(app.repo_path))
+    exclude_before = exclude.read_bytes() if exclude is not None and exclude.is_file() else None
     ledger = app.ledger(create=True)
     try:
         yield ledger
@@ -40,8 +42,8 @@ def ledger_or_nothing(app: Any) -> Iterator[Any]:
         for folder in new_dirs:  # innermost first
             with contextlib.suppress(OSError):
                 folder.rmdir()
-        if exclude_before is None:
+        if exclude is not None and exclude_before is None:
             exclude.unlink(missing_ok=True)
-        else:
+        elif exclude is not None:
             exclude.write_bytes(exclude_before)
         raise

@@ -197,3 +197,16 @@ def test_first_contact_errors_end_with_a_hint(product, setup, args, sentence):
     lines = result.stderr.splitlines()
     assert result.exit_code == 1 and sentence in lines[0]
     assert len(lines) == 2 and lines[1].startswith("hint: ")
+
+
+def test_a_linked_worktree_is_a_checkout_and_keeps_its_ledger_out_of_git(product):
+    """In a `git worktree` of the product (.git is a file there), start works and git stays clean."""
+    git("-C", str(product), "add", "VERSION")
+    git("-C", str(product), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v")
+    tree_dir = product.parent / "linked"
+    git("-C", str(product), "worktree", "add", "-q", str(tree_dir))
+    result = release("--repo", str(tree_dir), "start", "--increment", "minor")
+    assert result.exit_code == 0, result.stderr
+    status = subprocess.run(["git", "-C", str(tree_dir), "status", "--porcelain"],
+                            capture_output=True, text=True).stdout
+    assert status == ""
