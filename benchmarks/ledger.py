@@ -94,7 +94,15 @@ def main() -> None:
     n = args.events
     release = [sys.executable, "-m", "release_ledger.commands"]
     with tempfile.TemporaryDirectory() as tmp, _target(args.ledger, Path(tmp)) as target:
+        # A product checkout, as every command checks for one: git, VERSION, an origin.
         repo = Path(tmp) / "repo"
+        repo.mkdir()
+        subprocess.run(["git", "init", "-q", "--bare", str(Path(tmp) / "remote.git")], check=True)
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        subprocess.run(["git", "-C", str(repo), "remote", "add", "origin",
+                        str(Path(tmp) / "remote.git")], check=True)
+        (repo / "VERSION").write_text("0.3.0
+")
         ledger = open_ledger(target)
         if ledger.count():
             sys.exit(f"error: the ledger {ledger.path} already holds events; give an empty one")
