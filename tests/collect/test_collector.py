@@ -149,3 +149,17 @@ def test_summary_explains_models_without_data(collection):
     text = "\n".join(summary_lines(collection))
     assert "26 of 28 models" in text
     assert "id_tt-transformers_AFM-4.5B_t3k: {} (no workflow_logs_* artifact" in text
+
+
+def test_a_missing_workflow_asked_without_a_token_says_the_token_may_be_missing(recorded_ci, tmp_path):
+    """A 404 to a call that carried no token blames the token, not only ci.repo/ci.workflow."""
+    import httpx
+
+    from release_ledger.adapters.github import GitHubClient
+    from release_ledger.sandbox.transport import github_transport
+
+    anonymous = GitHubClient(httpx.Client(transport=github_transport(recorded_ci)),
+                             "https://api.github.com", None)
+    collector = Collector(anonymous, REPO, "nope.yml", tmp_path / "cache")
+    with pytest.raises(CollectError, match="for a call without a token .*the token may be missing"):
+        collector.runs(max_runs=3)

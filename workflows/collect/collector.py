@@ -120,14 +120,13 @@ class Collector:
             raise CollectError(f"GitHub refused access to {self.repo} while reading {what} "
                                f"(HTTP {err.status}): check the token in the ci.token_env variable "
                                "and that it can read Actions") from None
-        except NotFound as err:
-            if err.anonymous:  # GitHub says 404 to a call without a token for a private repo
-                raise CollectError(f"GitHub has no {what} in {self.repo} for a call without a "
-                                   f"token (HTTP {err.status}): the token may be missing",
-                                   hint="set GH_PAT, GITHUB_TOKEN or GH_TOKEN; else check "
-                                        "ci.repo and ci.workflow in release.toml") from None
-            raise CollectError(f"GitHub has no {what} in {self.repo} (HTTP {err.status}): check "
-                               "ci.repo and ci.workflow in release.toml") from None
+        except NotFound as err:  # without a token, GitHub answers 404 for a private repo
+            if not err.anonymous:
+                raise CollectError(f"GitHub has no {what} in {self.repo} (HTTP {err.status}): "
+                                   "check ci.repo and ci.workflow in release.toml") from None
+            raise CollectError(f"GitHub has no {what} in {self.repo} for a call without a token "
+                               f"(HTTP {err.status}): the token may be missing",
+                               hint="set GH_PAT, GITHUB_TOKEN or GH_TOKEN") from None
 
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=getattr(self.client, "concurrency", 8))
