@@ -55,6 +55,13 @@ class ReleaseGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # `release history | head`: the reader has all it wanted. Say nothing, as git does,
+            # and keep the interpreter from complaining when it flushes stdout at exit.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except KeyboardInterrupt:
             click.echo("interrupted: nothing is lost; `release advance` resumes where it stopped",
                        err=True)

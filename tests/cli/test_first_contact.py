@@ -210,3 +210,17 @@ def test_a_linked_worktree_is_a_checkout_and_keeps_its_ledger_out_of_git(product
     status = subprocess.run(["git", "-C", str(tree_dir), "status", "--porcelain"],
                             capture_output=True, text=True).stdout
     assert status == ""
+
+
+def test_a_reader_that_stops_early_is_not_an_error(product):
+    """`release history | head`: when the pipe closes, release stops quietly (exit 141, as git)."""
+    import sys
+
+    release("--repo", str(product), "start", "--version", "0.4.0")
+    proc = subprocess.Popen([sys.executable, "-m", "release_ledger.commands", "--repo",
+                             str(product), "history"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader has gone before the first line
+    stderr = proc.stderr.read()
+    assert proc.wait() == 141
+    assert stderr == ""
