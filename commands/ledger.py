@@ -35,7 +35,6 @@ def copy(app, source: str, destination: str) -> None:
     """
     from pathlib import Path
 
-    from release_ledger.commands.context import exclude_from_git
     from release_ledger.engine.errors import ReleaseNotFound
     from release_ledger.ledger import LedgerMissing, is_postgres, open_ledger
     from release_ledger.ledger.copy import copy_ledger
@@ -50,10 +49,23 @@ def copy(app, source: str, destination: str) -> None:
             from None
     dst = open_ledger(where(destination), tracer=app.tracer)
     if not is_postgres(destination):
-        exclude_from_git(app.repo_path, Path(where(destination)))
+        _exclude(app, Path(where(destination)))
     result = copy_ledger(src, dst)
     click.echo(f"source: {src.path}: {result.source_events} events, hash chain ok")
     click.echo(f"destination: {dst.path}: held {result.already}, copied {result.copied}")
     if result.head is not None:
         click.echo(f"verify: both chains hold, head seq {result.head.seq} "
                    f"sha256 {result.head.hash}")
+
+
+def _exclude(app, destination) -> None:
+    """Keep a copy made inside a product checkout out of git; elsewhere there is nothing to do.
+
+    `ledger copy` works on two ledgers, not on a product: it runs in any folder."""
+    from release_ledger.commands.context import exclude_from_git
+    from release_ledger.workflows.errors import CheckoutError
+
+    try:
+        exclude_from_git(app.repo_path, destination)
+    except CheckoutError:
+        app.say(f"ledger copy: {destination} is in no product checkout; nothing to exclude from git")

@@ -20,6 +20,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "github": frozenset({"api_url", "repo", "token_env", "remote", "dev_branch", "main_branch",
                          "draft_release"}),
     "images": frozenset({"release_repo", "build_command"}),
+    "ledger": frozenset({"url"}),
 }
 #: Tables of tables, one per name the user chooses (a registry host), and their keys.
 NAMED_SECTIONS: dict[str, frozenset[str]] = {"registries": frozenset({"url"})}

@@ -224,3 +224,16 @@ def test_a_reader_that_stops_early_is_not_an_error(product):
     stderr = proc.stderr.read()
     assert proc.wait() == 141
     assert stderr == ""
+
+
+def test_ledger_copy_needs_no_product_checkout(tmp_path, monkeypatch):
+    """`release ledger copy` works on two ledger files in a folder that is no checkout."""
+    from release_ledger.ledger import Ledger, NewEvent
+
+    monkeypatch.chdir(tmp_path)
+    source = Ledger.open(tmp_path / "a.sqlite")
+    source.append("0.4.0", [NewEvent("E", {"i": 1})])
+    source.close()
+    result = release("ledger", "copy", "a.sqlite", "b.sqlite")
+    assert result.exit_code == 0, result.stderr
+    assert Ledger.open(tmp_path / "b.sqlite").count() == 1

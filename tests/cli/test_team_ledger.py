@@ -18,10 +18,13 @@ from release_ledger.ledger import Ledger, NewEvent, open_ledger
 
 @pytest.fixture
 def product(tmp_path):
-    """A minimal product checkout: a git repo with VERSION 0.3.0."""
+    """A minimal product checkout: a git repo with VERSION 0.3.0 and a bare `origin`."""
     repo = tmp_path / "product"
     repo.mkdir()
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin",
+                    str(tmp_path / "remote.git")], check=True)
     (repo / "VERSION").write_text("0.3.0\n")
     return repo
 
@@ -196,7 +199,9 @@ def test_demo_on_a_postgres_ledger_is_released_and_matches_its_sqlite_copy(tmp_p
     result = run("--ledger", pg_url, "demo", "--dir", tmp_path / "demo")
     assert result.exit_code == 0, result.stderr
     assert "release 0.4.0: released (from 0.3.0)" in result.output
-    assert "verify: hash chain ok; 5 of 5 promoted tags at their recorded digests" in result.output
+    assert "5 of 5 promoted tags at their recorded digests" in result.output
+    assert "  ledger:  77 events, hash chain ok" in result.output
+    assert f"history: release --repo {tmp_path / 'demo' / 'product'} --ledger " in result.output
     assert not (tmp_path / "demo" / "product" / "release_logs" / "ledger.sqlite").exists()
     repo = tmp_path / "demo" / "product"
     assert run("--repo", repo, "--ledger", pg_url, "verify").exit_code == 0
